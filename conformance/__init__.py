@@ -1,0 +1,1 @@
+"""The conformance harness: features mirroring the setup guide, step library, drivers."""

@@ -1,0 +1,181 @@
+"""Who is calling: request -> :class:`Principal` (session, Basic, Bearer access token, ...).
+
+One middleware resolves the principal before any handler runs and adds Bitbucket's
+``X-AUSERNAME``/``X-AUSERID`` headers to the answer when a user was authenticated. Wrong
+Basic credentials fail at once with Bitbucket's 401; an unknown Bearer token counts as
+anonymous (as reported for real Bitbucket), so protected endpoints answer 401 later.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from aiohttp import web
+
+from simulator.errors import IncorrectPasswordError
+from simulator.model import AccessToken, GlobalLevel, ProjectLevel, RepoLevel, User
+from simulator.store import SESSION_COOKIE, Store
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The caller of one request and the ceiling its credential puts on what it may do."""
+
+    user: User | None
+    #: anonymous, session, basic, access-token, oauth2 or oauth1
+    method: str = "anonymous"
+    repo_cap: RepoLevel = RepoLevel.REPO_ADMIN
+    project_cap: ProjectLevel = ProjectLevel.PROJECT_ADMIN
+    #: whether the credential may use global admin rights the user has
+    admin_allowed: bool = True
+    token_id: str | None = None
+
+    @property
+    def authenticated(self) -> bool:
+        """True when a user is known."""
+        return self.user is not None
+
+    @property
+    def is_sysadmin(self) -> bool:
+        """A system administrator acting with a credential that allows it."""
+        return (
+            self.user is not None
+            and self.admin_allowed
+            and self.user.global_level >= GlobalLevel.SYS_ADMIN
+        )
+
+    @property
+    def is_admin(self) -> bool:
+        """An administrator (ADMIN or SYS_ADMIN) acting with a credential that allows it."""
+        return (
+            self.user is not None
+            and self.admin_allowed
+            and self.user.global_level >= GlobalLevel.ADMIN
+        )
+
+
+ANONYMOUS = Principal(user=None)
+principal_key = web.RequestKey("principal", Principal)
+
+
+def principal_of(request: web.Request) -> Principal:
+    """The principal the auth middleware resolved for this request."""
+    principal = request.get(principal_key)
+    return principal if isinstance(principal, Principal) else ANONYMOUS
+
+
+def access_token_principal(token: AccessToken, user: User) -> Principal:
+    """The principal of a personal access token: its user capped by its permissions."""
+    repo_cap = RepoLevel.NONE
+    project_cap = ProjectLevel.NONE
+    for permission in token.permissions:
+        if permission in RepoLevel.__members__:
+            repo_cap = max(repo_cap, RepoLevel[permission])
+        elif permission in ProjectLevel.__members__:
+            project_cap = max(project_cap, ProjectLevel[permission])
+    # A project permission on a token also grants the repository permission of its rank.
+    repo_cap = max(repo_cap, RepoLevel(int(project_cap)) if project_cap else RepoLevel.NONE)
+    return Principal(
+        user=user,
+        method="access-token",
+        repo_cap=repo_cap,
+        project_cap=project_cap,
+        admin_allowed=False,
+        token_id=token.id,
+    )
+
+
+def resolve_principal(request: web.Request, store: Store) -> Principal:
+    """Work out who is calling; raise :class:`IncorrectPasswordError` for bad Basic auth."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, credentials = header.partition(" ")
+    scheme = scheme.lower()
+    credentials = credentials.strip()
+    if scheme == "basic":
+        return _basic(credentials, store)
+    if scheme == "bearer" and credentials:
+        return _bearer(credentials, store)
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if session_id:
+        session = store.sessions.get(session_id)
+        user = store.user_by_id(session.user_id) if session else None
+        if user is not None and user.active:
+            return Principal(user=user, method="session")
+    return ANONYMOUS
+
+
+def _basic(credentials: str, store: Store) -> Principal:
+    try:
+        decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise IncorrectPasswordError() from None
+    username, sep, password = decoded.partition(":")
+    if not sep:
+        raise IncorrectPasswordError()
+    user = store.authenticate_password(username, password)
+    if user is not None:
+        return Principal(user=user, method="basic")
+    # Bitbucket also takes a personal access token as the Basic password.
+    token = store.find_access_token(password)
+    if token is not None:
+        owner = store.user_by_id(token.user_id)
+        if owner is not None and owner.name.lower() == username.lower() and owner.active:
+            token.last_authenticated_ms = store.clock.now_ms()
+            return access_token_principal(token, owner)
+    raise IncorrectPasswordError()
+
+
+def _bearer(secret: str, store: Store) -> Principal:
+    token = store.find_access_token(secret)
+    if token is not None:
+        owner = store.user_by_id(token.user_id)
+        if owner is not None and owner.active:
+            token.last_authenticated_ms = store.clock.now_ms()
+            return access_token_principal(token, owner)
+    for resolver in store.bearer_resolvers:
+        principal = resolver(secret)
+        if principal is not None:
+            return principal
+    return ANONYMOUS
+
+
+def make_auth_middleware(store: Store) -> Any:
+    """Resolve the principal before the handler runs (bad Basic credentials raise 401)."""
+
+    @web.middleware
+    async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        request[principal_key] = resolve_principal(request, store)
+        return await handler(request)
+
+    return auth_middleware
+
+
+def make_headers_middleware(store: Store) -> Any:
+    """Stamp ``X-AREQUESTID`` on every answer, and the user headers on authenticated ones."""
+
+    def stamp(request: web.Request, headers: Any, request_id: str) -> None:
+        headers["X-AREQUESTID"] = request_id
+        user = principal_of(request).user
+        if user is not None:
+            headers["X-AUSERNAME"] = quote(user.name, safe="@._-~")
+            headers["X-AUSERID"] = str(user.id)
+
+    @web.middleware
+    async def headers_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        request_id = store.next_request_id()
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:
+            stamp(request, exc.headers, request_id)
+            raise
+        stamp(request, response.headers, request_id)
+        return response
+
+    return headers_middleware

@@ -1,0 +1,96 @@
+"""All mutable state of one simulator, in one object that ``reset()`` rebuilds in place.
+
+The seeded :class:`~simulator.seed.Catalog` is immutable and shared; everything a test can
+change (runtime config, clock, sessions, tokens, journal, faults) is here, and a reset puts
+all of it back to how the server started.
+"""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from simulator.clock import Clock
+from simulator.config import RuntimeConfig
+from simulator.faults import FaultPlan
+from simulator.journal import Journal
+from simulator.model import AccessToken, Session, User
+from simulator.seed import Catalog, DatasetSize, build_catalog
+from simulator.settings import Settings
+
+if TYPE_CHECKING:
+    from simulator.auth import Principal
+
+#: Resolves a Bearer secret that is not a personal access token (OAuth 2 adds one).
+BearerResolver = Callable[[str], "Principal | None"]
+
+SESSION_COOKIE = "BITBUCKETSESSIONID"
+
+
+class Store:
+    """The simulator's state. Create once per app; call :meth:`reset` between tests."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.catalog: Catalog = build_catalog(
+            settings.seed,
+            DatasetSize.named(settings.dataset, settings.users, settings.projects, settings.repos),
+        )
+        self.clock = Clock()
+        self.journal = Journal(settings.journal_size)
+        self.faults = FaultPlan()
+        #: The base URL links are built from; set from the bound socket if not configured.
+        self.base_url = (settings.base_url or f"http://{settings.host}:{settings.port}").rstrip("/")
+        self.bearer_resolvers: list[BearerResolver] = []
+        self.config = RuntimeConfig.from_settings(settings)
+        self.sessions: dict[str, Session] = {}
+        self.access_tokens: dict[str, AccessToken] = {}
+        self._request_ids = itertools.count(1)
+
+    def reset(self) -> None:
+        """Back to the seed: config, clock, sessions, tokens, journal and faults."""
+        self.config = RuntimeConfig.from_settings(self.settings)
+        self.clock.reset()
+        self.sessions.clear()
+        self.access_tokens.clear()
+        self.journal.clear()
+        self.faults.clear()
+
+    # -- users and sessions ------------------------------------------------------------------
+
+    def user_by_id(self, user_id: int) -> User | None:
+        """The seeded user with this id."""
+        users = self.catalog.users
+        return users[user_id - 1] if 1 <= user_id <= len(users) else None
+
+    def authenticate_password(self, username: str, password: str) -> User | None:
+        """The active user whose name (case-insensitive) and password match, else None."""
+        user = self.catalog.users_by_name.get(username.lower())
+        if user is None or not user.active:
+            return None
+        if not secrets.compare_digest(user.password.encode(), password.encode()):
+            return None
+        return user
+
+    def create_session(self, user: User) -> Session:
+        """A new browser session for a user."""
+        session = Session(id=secrets.token_hex(16), user_id=user.id, created=self.clock.now())
+        self.sessions[session.id] = session
+        return session
+
+    def next_request_id(self) -> str:
+        """An ``X-AREQUESTID`` value in Bitbucket's style."""
+        return f"@SIM{next(self._request_ids):X}x1x0"
+
+    # -- personal access tokens --------------------------------------------------------------
+
+    def find_access_token(self, secret: str) -> AccessToken | None:
+        """The unexpired access token with this secret."""
+        for token in self.access_tokens.values():
+            if secrets.compare_digest(token.secret.encode(), secret.encode()):
+                if token.expires_ms is not None and token.expires_ms <= self.clock.now_ms():
+                    return None
+                return token
+        return None
