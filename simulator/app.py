@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from simulator import control, rest_routes, web_routes
+from simulator.applinks import routes as applinks_routes
 from simulator.auth import make_auth_middleware, make_headers_middleware
-from simulator.errors import error_middleware
+from simulator.errors import Handler, NotFoundError, error_middleware
 from simulator.faults import make_fault_middleware
 from simulator.journal import make_journal_middleware
 from simulator.keys import settings_key, store_key
+from simulator.oauth2 import routes as oauth2_routes
 from simulator.settings import Settings
 from simulator.store import Store
 
@@ -24,6 +28,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             make_headers_middleware(store),
             error_middleware,
             make_fault_middleware(store.faults, ""),
+            make_version_gate(store),
             make_auth_middleware(store),
         ],
         client_max_size=4 * 1024 * 1024,
@@ -33,6 +38,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.add_routes(rest_routes.routes())
     app.add_routes(web_routes.routes())
     app.add_routes(control.routes())
+    app.add_routes(oauth2_routes.routes())
+    app.add_routes(applinks_routes.routes())
     context = settings.context_path
     if not context:
         return app
@@ -41,3 +48,22 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     root[store_key] = store
     root.add_subapp(context + "/", app)
     return root
+
+
+#: Paths that exist only where the OAuth 2 provider does (7.21 and later).
+OAUTH2_PREFIXES = ("/rest/oauth2/", "/plugins/servlet/oauth2/")
+
+
+def make_version_gate(store: Store) -> Any:
+    """Answer 404 on every OAuth 2 path, REST and servlet, below 7.21."""
+
+    @web.middleware
+    async def version_gate(request: web.Request, handler: Handler) -> web.StreamResponse:
+        path = (
+            request.match_info.route.resource.canonical if request.match_info.route.resource else ""
+        )
+        if path.startswith(OAUTH2_PREFIXES) and not store.config.version.supports_oauth2:
+            raise NotFoundError(request.path)
+        return await handler(request)
+
+    return version_gate

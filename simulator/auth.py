@@ -19,6 +19,7 @@ from aiohttp import web
 
 from simulator.errors import IncorrectPasswordError
 from simulator.model import AccessToken, GlobalLevel, ProjectLevel, RepoLevel, User
+from simulator.oauth2.scopes import caps_for
 from simulator.store import SESSION_COOKIE, Store
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -139,10 +140,21 @@ def _bearer(secret: str, store: Store) -> Principal:
         if owner is not None and owner.active:
             token.last_authenticated_ms = store.clock.now_ms()
             return access_token_principal(token, owner)
-    for resolver in store.bearer_resolvers:
-        principal = resolver(secret)
-        if principal is not None:
-            return principal
+    issued = (
+        store.oauth2.lookup_access_token(secret) if store.config.version.supports_oauth2 else None
+    )
+    if issued is not None:
+        owner = store.user_by_id(issued.user_id)
+        if owner is not None and owner.active:
+            caps = caps_for(issued.scopes)
+            return Principal(
+                user=owner,
+                method="oauth2",
+                repo_cap=caps.repo_cap,
+                project_cap=caps.project_cap,
+                admin_allowed=caps.admin_allowed,
+                token_id=issued.id,
+            )
     return ANONYMOUS
 
 

@@ -9,22 +9,15 @@ from __future__ import annotations
 
 import itertools
 import secrets
-from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from simulator.clock import Clock
 from simulator.config import RuntimeConfig
 from simulator.faults import FaultPlan
 from simulator.journal import Journal
 from simulator.model import AccessToken, Session, User
+from simulator.oauth2.backend import OAuth2Backend
 from simulator.seed import Catalog, DatasetSize, build_catalog
 from simulator.settings import Settings
-
-if TYPE_CHECKING:
-    from simulator.auth import Principal
-
-#: Resolves a Bearer secret that is not a personal access token (OAuth 2 adds one).
-BearerResolver = Callable[[str], "Principal | None"]
 
 SESSION_COOKIE = "BITBUCKETSESSIONID"
 
@@ -43,20 +36,21 @@ class Store:
         self.faults = FaultPlan()
         #: The base URL links are built from; set from the bound socket if not configured.
         self.base_url = (settings.base_url or f"http://{settings.host}:{settings.port}").rstrip("/")
-        self.bearer_resolvers: list[BearerResolver] = []
         self.config = RuntimeConfig.from_settings(settings)
+        self.oauth2 = OAuth2Backend(self.clock, lambda: self.config.oauth2)
         self.sessions: dict[str, Session] = {}
         self.access_tokens: dict[str, AccessToken] = {}
         self._request_ids = itertools.count(1)
 
     def reset(self) -> None:
-        """Back to the seed: config, clock, sessions, tokens, journal and faults."""
+        """Back to the seed: config, clock, sessions, tokens, links, journal and faults."""
         self.config = RuntimeConfig.from_settings(self.settings)
         self.clock.reset()
         self.sessions.clear()
         self.access_tokens.clear()
         self.journal.clear()
         self.faults.clear()
+        self.oauth2.reset()
 
     # -- users and sessions ------------------------------------------------------------------
 

@@ -14,6 +14,8 @@ from simulator.keys import store_key
 from simulator.settings import Settings
 from simulator.store import Store
 
+pytest_plugins = ["pytester"]
+
 Client = TestClient[web.Request, web.Application]
 ClientFactory = Callable[..., Awaitable[Client]]
 

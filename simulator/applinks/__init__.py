@@ -1,0 +1,1 @@
+"""The Application Links admin pages (system admins only)."""
