@@ -104,7 +104,7 @@ class Access:
         user = principal.user
         grants = self.catalog.repo_grants.get(user.id, {}) if user is not None else {}
         for project in self.catalog.projects if projects is None else projects:
-            whole = RepoLevel(int(self.project_level(principal, project)))
+            whole = RepoLevel(int(self._uncapped_project_level(principal, project)))
             whole = RepoLevel(min(whole, principal.repo_cap)) if whole else whole
             if whole >= max(need, RepoLevel.REPO_READ) and principal.repo_cap > RepoLevel.PUBLIC:
                 yield project.repo_ids()

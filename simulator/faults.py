@@ -1,6 +1,9 @@
 """Injected faults: for a path prefix, answer a status and/or delay, a number of times.
 
-Set through ``POST /_sim/faults``; cleared by reset. The control API itself is never faulted.
+Set through ``POST /_sim/faults``; cleared by ``DELETE /_sim/faults`` and by reset. Prefixes
+are matched against the request path *relative to the context path*: with the base URL
+``http://host/bitbucket``, the prefix ``/rest/api/1.0/repos`` faults
+``/bitbucket/rest/api/1.0/repos...``. The control API itself is never faulted.
 """
 
 from __future__ import annotations
@@ -13,8 +16,12 @@ from typing import Any
 from aiohttp import web
 
 from simulator.errors import error_body, json_response
+from simulator.journal import app_path, is_control_path
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+#: Statuses whose responses carry no body (RFC 9110): answered empty.
+_BODYLESS = frozenset({204, 205, 304})
 
 
 @dataclass(slots=True)
@@ -28,7 +35,7 @@ class Fault:
     remaining: int | None = 1
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON form the control API answers with."""
+        """The JSON form the control API answers with (``times`` is what remains)."""
         return {
             "path_prefix": self.path_prefix,
             "status": self.status,
@@ -48,7 +55,7 @@ class FaultPlan:
         self.faults.append(fault)
 
     def take(self, path: str) -> Fault | None:
-        """The first fault matching the path, counting one use of it."""
+        """The first fault matching the (context-relative) path, counting one use of it."""
         for fault in self.faults:
             if path.startswith(fault.path_prefix):
                 if fault.remaining is not None:
@@ -63,21 +70,32 @@ class FaultPlan:
         self.faults.clear()
 
 
+def fault_response(fault: Fault, status: int) -> web.Response:
+    """The injected answer: Bitbucket's error envelope, or no body where HTTP forbids one."""
+    if status in _BODYLESS:
+        return web.Response(status=status)
+    return json_response(error_body(f"Injected fault for {fault.path_prefix}", None), status=status)
+
+
 def make_fault_middleware(plan: FaultPlan, context_path: str) -> Any:
-    """A middleware applying the plan to every path outside the control API."""
+    """A middleware applying the plan to every path outside the control API.
+
+    ``context_path`` is stripped from request paths before matching. aiohttp hands sub-apps
+    the full path, so an empty ``context_path`` means "the context path of the app's
+    :class:`~simulator.settings.Settings`" (none outside :func:`~simulator.app.create_app`);
+    either way prefixes are relative to the context path.
+    """
 
     @web.middleware
     async def fault_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        path = request.path.removeprefix(context_path) or "/"
-        fault = None if path.startswith("/_sim/") else plan.take(path)
+        path = app_path(request, context_path or None)
+        fault = None if is_control_path(path) else plan.take(path)
         if fault is None:
             return await handler(request)
         if fault.delay_seconds:
             await asyncio.sleep(fault.delay_seconds)
         if fault.status is None:
             return await handler(request)
-        return json_response(
-            error_body(f"Injected fault for {fault.path_prefix}", None), status=fault.status
-        )
+        return fault_response(fault, fault.status)
 
     return fault_middleware

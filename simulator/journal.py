@@ -2,8 +2,13 @@
 
 Tests read it through ``GET /_sim/journal`` to see what a client sent: method, path, query,
 form fields and selected headers, and the status answered. Secret values (passwords, client
-secrets, tokens, verifiers, signatures) are replaced by ``"<redacted>"`` so that their
+secrets, codes, tokens, verifiers, signatures) are replaced by ``"<redacted>"`` so that their
 *presence* stays visible while their value never reaches the journal or the log.
+``Authorization`` keeps its scheme (``Basic <redacted>``) and ``Cookie`` its cookie names.
+
+The control API's own exchanges (``/_sim/...`` under the context path) are never recorded.
+Entry ids grow monotonically for the life of the server, across clears, so a poller that
+remembers the last id it saw never mistakes a new entry for an old one.
 """
 
 from __future__ import annotations
@@ -18,15 +23,19 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 
 REDACTED = "<redacted>"
+CONTROL_PREFIX = "/_sim/"
 
-#: Parameter names whose values are secrets (matched case-insensitively, whole name).
+#: Parameter names whose values are secrets (matched case-insensitively, whole name):
+#: passwords and secrets anywhere in the name; tokens, signatures and verifiers at its end
+#: (``refresh_token``, ``oauth_signature``, ``code_verifier``), but not ``token_type_hint`` or
+#: ``oauth_signature_method``; OAuth codes and one-time passwords by their exact names.
 SECRET_NAMES = re.compile(
-    r"^(j_password|password|client_secret|code|code_verifier|access_token|refresh_token|token|"
-    r"oauth_signature|oauth_token_secret|oauth_verifier|oauth_token|oauth_session_handle|"
-    r"atl_token|secret|totp|otp)$",
+    r"^(?:.*(?:password|passwd|secret).*"
+    r"|(?:.*_)?(?:token|signature|verifier|assertion)"
+    r"|code|otp|totp|passcode|pin|oauth_session_handle)$",
     re.IGNORECASE,
 )
-#: Request headers the journal keeps; Authorization and Cookie are reduced to their scheme.
+#: Request headers the journal keeps; Authorization and Cookie are reduced to their shape.
 KEPT_HEADERS = (
     "Authorization",
     "Content-Type",
@@ -39,11 +48,19 @@ KEPT_HEADERS = (
 )
 
 
+def is_secret(name: str) -> bool:
+    """Whether a query or form parameter of this name carries a secret."""
+    return SECRET_NAMES.match(name) is not None
+
+
 def redact_pairs(pairs: list[tuple[str, str]]) -> dict[str, str | list[str]]:
-    """Turn query or form pairs into a dict, redacting secret values; repeats become lists."""
+    """Turn query or form pairs into a dict, redacting secret values; repeats become lists.
+
+    An empty secret stays empty, so that "sent but blank" remains distinguishable.
+    """
     out: dict[str, str | list[str]] = {}
     for name, value in pairs:
-        shown = REDACTED if SECRET_NAMES.match(name) and value else value
+        shown = REDACTED if value and is_secret(name) else value
         if name in out:
             existing = out[name]
             out[name] = [*existing, shown] if isinstance(existing, list) else [existing, shown]
@@ -56,8 +73,11 @@ def redact_header(name: str, value: str) -> str:
     """Keep a header's shape but not its secret: ``Basic <redacted>``, cookie names only."""
     lowered = name.lower()
     if lowered == "authorization":
-        scheme, _, _ = value.partition(" ")
-        return f"{scheme} {REDACTED}"
+        stripped = value.strip()
+        scheme, sep, _ = stripped.partition(" ")
+        if not stripped:
+            return ""
+        return f"{scheme} {REDACTED}" if sep else REDACTED  # a bare credential has no scheme
     if lowered == "cookie":
         names = [part.split("=", 1)[0].strip() for part in value.split(";") if part.strip()]
         return "; ".join(f"{n}={REDACTED}" for n in names)
@@ -90,6 +110,11 @@ class Journal:
         self._entries: deque[Exchange] = deque(maxlen=size)
         self._next_id = 1
 
+    @property
+    def capacity(self) -> int:
+        """How many exchanges the journal holds at most."""
+        return self._entries.maxlen or 0
+
     def record(
         self,
         *,
@@ -115,7 +140,7 @@ class Journal:
             form=redact_pairs(form),
             headers=kept,
             status=status,
-            extra=extra or {},
+            extra=dict(extra or {}),
         )
         self._next_id += 1
         self._entries.append(entry)
@@ -126,7 +151,7 @@ class Journal:
         return list(self._entries)
 
     def clear(self) -> None:
-        """Forget every exchange."""
+        """Forget every exchange (ids keep growing)."""
         self._entries.clear()
 
     def __len__(self) -> int:
@@ -146,17 +171,56 @@ def note(request: web.Request, **facts: Any) -> None:
     extra.update(facts)
 
 
+def context_path_of(request: web.Request) -> str:
+    """The context path the simulator is served under ('' at the root or outside create_app)."""
+    from simulator.keys import settings_key  # keys imports store, which imports this module
+
+    settings = request.config_dict.get(settings_key)
+    return settings.context_path if settings is not None else ""
+
+
+def app_path(request: web.Request, context_path: str | None = None) -> str:
+    """The request's path relative to the context path (aiohttp gives sub-apps the full path)."""
+    context = context_path_of(request) if context_path is None else context_path
+    path = request.path
+    if context and (path == context or path.startswith(context + "/")):
+        path = path[len(context) :]
+    return path or "/"
+
+
+def is_control_path(path: str) -> bool:
+    """Whether a context-relative path addresses the control API."""
+    return path == CONTROL_PREFIX.rstrip("/") or path.startswith(CONTROL_PREFIX)
+
+
+async def _read_form(request: web.Request) -> list[tuple[str, str]]:
+    if request.content_type != "application/x-www-form-urlencoded" or not request.body_exists:
+        return []
+    body = await request.read()  # cached by aiohttp: request.post() and read() still work
+    charset = request.charset or "utf-8"
+    try:
+        text = body.decode(charset, "replace")
+    except LookupError:  # an unknown charset: read it as UTF-8 rather than fail the request
+        charset = "utf-8"
+        text = body.decode(charset, "replace")
+    return parse_qsl(text, keep_blank_values=True, encoding=charset, errors="replace")
+
+
 def make_journal_middleware(journal: Journal, now: Callable[[], float]) -> Any:
-    """A middleware recording every exchange except the control API's own."""
+    """A middleware recording every exchange except the control API's own.
+
+    It reads URL-encoded form bodies before the handler runs; aiohttp caches the bytes, so
+    handlers still get them from ``await request.post()``, ``read()`` or ``text()``.
+    """
 
     @web.middleware
     async def journal_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if is_control_path(app_path(request)):
+            return await handler(request)
         form: list[tuple[str, str]] = []
-        if request.content_type == "application/x-www-form-urlencoded" and request.can_read_body:
-            body = await request.read()  # cached by aiohttp; handlers can still read it
-            form = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
         status = 500
         try:
+            form = await _read_form(request)
             response = await handler(request)
             status = response.status
             return response
@@ -164,16 +228,15 @@ def make_journal_middleware(journal: Journal, now: Callable[[], float]) -> Any:
             status = exc.status
             raise
         finally:
-            if "/_sim/" not in request.path:
-                journal.record(
-                    time=now(),
-                    method=request.method,
-                    path=request.path,
-                    query=list(request.query.items()),
-                    form=form,
-                    headers=request.headers,
-                    status=status,
-                    extra=request.get(journal_extra_key),
-                )
+            journal.record(
+                time=now(),
+                method=request.method,
+                path=request.path,
+                query=list(request.query.items()),
+                form=form,
+                headers=request.headers,
+                status=status,
+                extra=request.get(journal_extra_key),
+            )
 
     return journal_middleware

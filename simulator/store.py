@@ -39,6 +39,8 @@ class Store:
         self.config = RuntimeConfig.from_settings(settings)
         self.oauth2 = OAuth2Backend(self.clock, lambda: self.config.oauth2)
         self.sessions: dict[str, Session] = {}
+        #: Signs the XSRF tokens of form pages (see simulator.web.pages).
+        self.xsrf_secret = secrets.token_bytes(32)
         self.access_tokens: dict[str, AccessToken] = {}
         self._request_ids = itertools.count(1)
 

@@ -59,6 +59,8 @@ class SimulatorServer:
             loop.run_until_complete(self._serve())
         except BaseException as exc:
             self._error = exc
+            loop.run_until_complete(self._shutdown())
+            loop.close()
             self._ready.set()
             return
         self._ready.set()

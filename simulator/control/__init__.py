@@ -1,10 +1,41 @@
-"""Placeholder: routes of this area are not written yet."""
+"""The control API under ``/_sim/``: tests drive and inspect the simulator through it.
+
+``GET health``, ``POST reset``, ``GET|PATCH config``, ``GET|POST clock``,
+``GET|DELETE journal``, ``GET|POST|DELETE faults`` and ``GET openapi.json``. Under a context
+path it lives at ``<context>/_sim/``. With ``Settings.control_token`` set, every operation
+needs the header ``X-Sim-Control-Token`` (401 otherwise), even on unknown control paths and
+wrong methods (which answer 404 and 405 in Bitbucket's envelope once the token is right).
+"""
 
 from __future__ import annotations
 
 from aiohttp import web
 
+from simulator.control import handlers as h
+
+PREFIX = "/_sim"
+
 
 def routes() -> list[web.RouteDef]:
     """This area's routes."""
-    return []
+    table: list[tuple[str, str, h.Handler]] = [
+        ("GET", "/health", h.get_health),
+        ("POST", "/reset", h.reset),
+        ("GET", "/config", h.get_config),
+        ("PATCH", "/config", h.update_config),
+        ("GET", "/clock", h.get_clock),
+        ("POST", "/clock", h.advance_clock),
+        ("GET", "/journal", h.get_journal),
+        ("DELETE", "/journal", h.clear_journal),
+        ("GET", "/faults", h.get_faults),
+        ("POST", "/faults", h.add_fault),
+        ("DELETE", "/faults", h.clear_faults),
+        ("GET", "/openapi.json", h.get_openapi),
+    ]
+    known = frozenset(PREFIX + path for _, path, _ in table)
+    return [
+        *(web.route(method, PREFIX + path, h.guarded(handler)) for method, path, handler in table),
+        # Registered after the operations, so it only sees what none of them matched; aiohttp
+        # would otherwise answer those 404/405 before the token is checked.
+        web.route("*", PREFIX + "/{tail:.*}", h.guarded(h.make_fallback(known))),
+    ]

@@ -1,10 +1,227 @@
-"""Placeholder: routes of this area are not written yet."""
+"""Bitbucket's login form, session cookie, dashboard and logout.
+
+``GET /login`` renders the real form (``POST {base}/j_atl_security_check`` with ``j_username``,
+``j_password``, ``_atl_remember_me`` and a hidden ``next``). Good credentials of an active user
+open a session (cookie ``BITBUCKETSESSIONID``) and redirect to ``next`` or the dashboard; bad
+ones re-render the form with an error. ``next`` is kept only when it stays on this Bitbucket:
+a path relative to the base URL (``/plugins/servlet/...``) or an absolute URL under the base
+URL. Every link and redirect is built from ``store.base_url`` (which may carry a context path).
+"""
 
 from __future__ import annotations
 
+import html
+import string
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
+
 from aiohttp import web
+
+from simulator.auth import principal_of
+from simulator.keys import store_key
+from simulator.model import User
+from simulator.store import SESSION_COOKIE, Store
+
+HTML_CONTENT_TYPE = "text/html;charset=UTF-8"
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+#: What the form says after a failed login. Bitbucket's audit log records a failed form login
+#: with this fault text; the page's exact wording is UNCONFIRMED.
+LOGIN_FAILED_MESSAGE = "Invalid username or password."
+DASHBOARD_PATH = "/dashboard"
+
+
+# -- rendering ------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=8)
+def _template(name: str) -> string.Template:
+    return string.Template((TEMPLATE_DIR / name).read_text(encoding="utf-8"))
+
+
+def render(name: str, markup: dict[str, str] | None = None, **text: str) -> str:
+    """Fill a template: ``text`` values are HTML-escaped, ``markup`` is trusted, built here."""
+    values = {key: html.escape(value, quote=True) for key, value in text.items()}
+    values.update(markup or {})
+    return _template(name).substitute(values)
+
+
+def html_response(page: str, status: int = 200) -> web.Response:
+    """An HTML page with Bitbucket's content type."""
+    return web.Response(
+        body=page.encode("utf-8"), status=status, headers={"Content-Type": HTML_CONTENT_TYPE}
+    )
+
+
+def redirect(location: str) -> web.Response:
+    """A 302 to an absolute URL."""
+    return web.Response(status=302, headers={"Location": location})
+
+
+# -- rules (no request) ---------------------------------------------------------------------
+
+
+def context_path(base_url: str) -> str:
+    """The base URL's path without a trailing slash ('' at the root)."""
+    return urlsplit(base_url).path.rstrip("/")
+
+
+def cookie_path(base_url: str) -> str:
+    """The session cookie's Path: the context path, or ``/``."""
+    return context_path(base_url) or "/"
+
+
+def _has_dot_segment(path: str) -> bool:
+    return any(segment in (".", "..") for segment in unquote(path).split("/"))
+
+
+def safe_next(base_url: str, raw: str | None) -> str | None:
+    """``raw`` if it stays on this Bitbucket (open-redirect protection), else None.
+
+    Kept: a path relative to the base URL (``/projects``) or an absolute URL whose scheme and
+    host match the base URL and whose path lies under its context path. Dropped: anything
+    else, including ``//host``, backslashes, control characters and dot segments.
+    """
+    if not raw or any(ch < " " or ch in "\\\x7f" for ch in raw):
+        return None
+    parts = urlsplit(raw)
+    if raw.startswith("/"):
+        if raw.startswith("//") or parts.scheme or parts.netloc:
+            return None
+        return None if _has_dot_segment(parts.path) else raw
+    base = urlsplit(base_url)
+    if (parts.scheme.lower(), parts.netloc.lower()) != (base.scheme.lower(), base.netloc.lower()):
+        return None
+    context = context_path(base_url)
+    if context and parts.path != context and not parts.path.startswith(context + "/"):
+        return None
+    return None if _has_dot_segment(parts.path) else raw
+
+
+def next_location(base_url: str, kept: str | None) -> str:
+    """Where a successful login goes: the kept ``next`` made absolute, or the dashboard."""
+    if kept is None:
+        return base_url + DASHBOARD_PATH
+    return base_url + kept if kept.startswith("/") else kept
+
+
+def login_url(base_url: str, next_path: str | None = None) -> str:
+    """The login page's URL, optionally returning to ``next_path`` (relative to the base)."""
+    url = base_url + "/login"
+    return f"{url}?{urlencode({'next': next_path})}" if next_path else url
+
+
+def login_page(base_url: str, kept_next: str | None, username: str = "", error: str = "") -> str:
+    """The login form, with an error message when one is given."""
+    banner = (
+        '<div class="aui-message aui-message-error" id="login-error" role="alert">'
+        f"{html.escape(error)}</div>"
+        if error
+        else ""
+    )
+    return render(
+        "login.html",
+        markup={"error": banner},
+        action=base_url + "/j_atl_security_check",
+        username=username,
+        next=kept_next or "",
+    )
+
+
+def dashboard_page(base_url: str, user: User) -> str:
+    """The minimal dashboard naming the logged-in user."""
+    return render(
+        "dashboard.html",
+        username=user.name,
+        slug=user.slug,
+        display_name=user.display_name,
+        logout=base_url + "/j_atl_security_logout",
+    )
+
+
+# -- handlers -------------------------------------------------------------------------------
+
+
+def _store(request: web.Request) -> Store:
+    return request.app[store_key]
+
+
+async def _form(request: web.Request) -> dict[str, str]:
+    """The fields of a url-encoded body (first of repeats); any other body is an empty form.
+
+    Like the servlet behind Bitbucket's login, multipart and JSON bodies are not read as
+    form fields; bytes that are not UTF-8 become U+FFFD rather than an error.
+    """
+    if request.content_type != "application/x-www-form-urlencoded" or not request.body_exists:
+        return {}
+    body = (await request.read()).decode("utf-8", "replace")
+    fields: dict[str, str] = {}
+    for name, value in parse_qsl(body, keep_blank_values=True):
+        fields.setdefault(name, value)
+    return fields
+
+
+async def get_login(request: web.Request) -> web.Response:
+    """``GET /login``: the form; a user with a session goes straight on to ``next``."""
+    store = _store(request)
+    kept = safe_next(store.base_url, request.query.get("next"))
+    if principal_of(request).method == "session":
+        return redirect(next_location(store.base_url, kept))
+    return html_response(login_page(store.base_url, kept))
+
+
+async def j_atl_security_check(request: web.Request) -> web.Response:
+    """``POST /j_atl_security_check``: open a session or re-render the form with an error."""
+    store = _store(request)
+    form = await _form(request)
+    kept = safe_next(store.base_url, form.get("next"))
+    username = form.get("j_username", "")
+    user = store.authenticate_password(username, form.get("j_password", "")) if username else None
+    if user is None:
+        page = login_page(store.base_url, kept, username=username, error=LOGIN_FAILED_MESSAGE)
+        return html_response(page)
+    old = request.cookies.get(SESSION_COOKIE)
+    if old:
+        store.sessions.pop(old, None)  # a fresh session id on every login (no fixation)
+    session = store.create_session(user)
+    response = redirect(next_location(store.base_url, kept))
+    response.set_cookie(
+        SESSION_COOKIE,
+        session.id,
+        path=cookie_path(store.base_url),
+        httponly=True,
+        samesite="Lax",
+        secure=store.base_url.lower().startswith("https:") or None,
+    )
+    return response
+
+
+async def get_dashboard(request: web.Request) -> web.Response:
+    """``GET /dashboard``: who is logged in; anonymous callers are sent to log in first."""
+    store = _store(request)
+    user = principal_of(request).user
+    if user is None:
+        return redirect(login_url(store.base_url, DASHBOARD_PATH))
+    return html_response(dashboard_page(store.base_url, user))
+
+
+async def j_atl_security_logout(request: web.Request) -> web.Response:
+    """``GET|POST /j_atl_security_logout``: end the session, expire the cookie, go to login."""
+    store = _store(request)
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if session_id:
+        store.sessions.pop(session_id, None)
+    response = redirect(login_url(store.base_url))
+    response.del_cookie(SESSION_COOKIE, path=cookie_path(store.base_url))
+    return response
 
 
 def routes() -> list[web.RouteDef]:
-    """This area's routes."""
-    return []
+    """The login, dashboard and logout pages."""
+    return [
+        web.get("/login", get_login),
+        web.post("/j_atl_security_check", j_atl_security_check),
+        web.get(DASHBOARD_PATH, get_dashboard),
+        web.get("/j_atl_security_logout", j_atl_security_logout),
+        web.post("/j_atl_security_logout", j_atl_security_logout),
+    ]

@@ -85,3 +85,14 @@ def test_visible_ids_agree_with_levels(access: Access, name: str | None, need: R
     listed = [rid for chunk in access.visible_repo_ids(principal, need) for rid in chunk]
     expected = [r.id for r in all_repos(access) if access.repo_level(principal, r) >= need]
     assert listed == expected
+
+
+def test_token_with_only_a_repository_permission_lists_what_it_reads(access: Access) -> None:
+    capped = who(access, "alice", repo_cap=RepoLevel.REPO_READ, project_cap=ProjectLevel.NONE)
+    listed = [
+        rid for chunk in access.visible_repo_ids(capped, RepoLevel.REPO_READ) for rid in chunk
+    ]
+    assert [r.id for r in main_repos(access)] == [
+        r for r in listed if r in {m.id for m in main_repos(access)}
+    ]
+    assert all(access.repo_level(capped, r) == RepoLevel.REPO_READ for r in main_repos(access))

@@ -109,4 +109,4 @@ def test_large_dataset_is_derived_not_materialised() -> None:
     last = catalog.repository(100_000)
     assert last is not None
     assert last.id == 100_000
-    assert catalog._repos_of_project.cache_info().currsize == 1  # noqa: SLF001
+    assert catalog._repos_of_project.cache_info().currsize == 1

@@ -72,7 +72,7 @@ def test_pytest_plugin_gives_a_reset_server(pytester: pytest.Pytester) -> None:
                 assert json.loads(r.read())["status"] == "ok"
         """
     )
-    pytester.runpytest().assert_outcomes(passed=2)
+    pytester.runpytest_subprocess().assert_outcomes(passed=2)
 
 
 def test_pytest_plugin_settings_can_be_overridden(pytester: pytest.Pytester) -> None:
@@ -93,4 +93,4 @@ def test_pytest_plugin_settings_can_be_overridden(pytester: pytest.Pytester) -> 
             assert str(bitbucket_server.store.config.version) == "8.19.1"
         """
     )
-    pytester.runpytest().assert_outcomes(passed=1)
+    pytester.runpytest_subprocess().assert_outcomes(passed=1)

@@ -1,0 +1,128 @@
+"""``GET application-properties``: the anonymous version probe and its headers."""
+
+from __future__ import annotations
+
+import pytest
+
+from simulator.rest.properties import build_date
+from simulator.store import Store
+from simulator.version import BitbucketVersion
+from tests.conftest import Client, basic
+from tests.schemas import validate
+
+PREFIXES = ("/rest/api/1.0", "/rest/api/latest")
+prefixes = pytest.mark.parametrize("prefix", PREFIXES)
+
+
+@prefixes
+async def test_anonymous_caller_gets_the_version_as_strings(
+    client: Client, store: Store, prefix: str
+) -> None:
+    response = await client.get(f"{prefix}/application-properties")
+    assert response.status == 200
+    assert response.headers["Content-Type"] == "application/json;charset=UTF-8"
+    body = validate(await response.json(), "application-properties.json")
+    version = store.config.version
+    assert body == {
+        "version": str(version),
+        "buildNumber": str(version.build_number),
+        "buildDate": build_date(version),
+        "displayName": "Bitbucket",
+    }
+
+
+@prefixes
+async def test_response_carries_bitbucket_caching_headers(client: Client, prefix: str) -> None:
+    response = await client.get(f"{prefix}/application-properties")
+    assert response.headers["Cache-Control"] == "no-cache, no-transform"
+    assert response.headers["Vary"] == "X-AUSERNAME,Accept-Encoding"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-AREQUESTID"]
+
+
+@prefixes
+async def test_anonymous_response_has_no_user_headers(client: Client, prefix: str) -> None:
+    response = await client.get(f"{prefix}/application-properties")
+    assert "X-AUSERNAME" not in response.headers
+    assert "X-AUSERID" not in response.headers
+
+
+@prefixes
+async def test_basic_auth_adds_user_headers(client: Client, store: Store, prefix: str) -> None:
+    response = await client.get(f"{prefix}/application-properties", headers=basic("alice"))
+    assert response.status == 200
+    validate(await response.json(), "application-properties.json")
+    alice = store.catalog.users_by_name["alice"]
+    assert response.headers["X-AUSERNAME"] == "alice"
+    assert response.headers["X-AUSERID"] == str(alice.id)
+    assert response.headers["X-AREQUESTID"]
+
+
+@prefixes
+async def test_user_header_carries_the_name_not_the_slug(client: Client, prefix: str) -> None:
+    response = await client.get(
+        f"{prefix}/application-properties", headers=basic("jane@example.com")
+    )
+    assert response.status == 200
+    validate(await response.json(), "application-properties.json")
+    assert response.headers["X-AUSERNAME"] == "jane@example.com"
+
+
+@prefixes
+async def test_unknown_bearer_token_is_answered_anonymously(client: Client, prefix: str) -> None:
+    response = await client.get(
+        f"{prefix}/application-properties", headers={"Authorization": "Bearer not-a-token"}
+    )
+    assert response.status == 200
+    validate(await response.json(), "application-properties.json")
+    assert "X-AUSERNAME" not in response.headers
+    assert "X-AUSERID" not in response.headers
+
+
+@prefixes
+async def test_wrong_basic_password_is_401_even_here(client: Client, prefix: str) -> None:
+    response = await client.get(f"{prefix}/application-properties", headers=basic("alice", "wrong"))
+    assert response.status == 401
+    body = validate(await response.json(), "error.json")
+    assert body["errors"][0]["exceptionName"] == (
+        "com.atlassian.bitbucket.auth.IncorrectPasswordAuthenticationException"
+    )
+
+
+@prefixes
+async def test_version_follows_the_runtime_config(
+    client: Client, store: Store, prefix: str
+) -> None:
+    store.config.patch({"version": "7.21.0"})
+    response = await client.get(f"{prefix}/application-properties")
+    body = validate(await response.json(), "application-properties.json")
+    assert body["version"] == "7.21.0"
+    assert body["buildNumber"] == "7021000"
+    assert body["buildDate"] == build_date(BitbucketVersion(7, 21, 0))
+
+
+@prefixes
+async def test_build_date_is_stable_between_calls(client: Client, prefix: str) -> None:
+    first = await (await client.get(f"{prefix}/application-properties")).json()
+    second = await (await client.get(f"{prefix}/application-properties")).json()
+    assert first["buildDate"] == second["buildDate"]
+
+
+@prefixes
+async def test_post_is_405_in_the_envelope(client: Client, prefix: str) -> None:
+    response = await client.post(f"{prefix}/application-properties")
+    assert response.status == 405
+    validate(await response.json(), "error.json")
+
+
+def test_build_number_matches_bitbucket_examples() -> None:
+    assert BitbucketVersion.parse("4.8.5").build_number == 4008005
+    assert BitbucketVersion.parse("9.4.22").build_number == 9004022
+
+
+def test_build_date_is_epoch_milliseconds_growing_with_the_version() -> None:
+    older = int(build_date(BitbucketVersion(7, 21, 0)))
+    newer = int(build_date(BitbucketVersion(9, 4, 16)))
+    assert older < newer
+    assert older % 1000 == 0
+    assert 1_500_000_000_000 < older < 2_000_000_000_000
