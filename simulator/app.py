@@ -27,7 +27,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             make_journal_middleware(store.journal, store.clock.now),
             make_headers_middleware(store),
             error_middleware,
-            make_fault_middleware(store.faults, ""),
+            make_fault_middleware(store.faults, settings.context_path),
             make_version_gate(store),
             make_auth_middleware(store),
         ],

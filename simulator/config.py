@@ -15,7 +15,11 @@ from simulator.version import BitbucketVersion, VersionError
 
 
 class ConfigError(ValueError):
-    """A config patch that names an unknown key or carries a bad value."""
+    """A config patch that names an unknown key or carries a bad value; ``key`` names it."""
+
+    def __init__(self, message: str, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,24 +47,25 @@ _LIMITS = {
 
 def _patch_dataclass(current: Any, changes: Any, prefix: str) -> Any:
     if not isinstance(changes, dict):
-        raise ConfigError(f"{prefix}: must be a JSON object")
+        raise ConfigError(f"{prefix}: must be a JSON object", prefix)
     names = {f.name: f for f in fields(current)}
     unknown = sorted(set(changes) - set(names))
     if unknown:
-        raise ConfigError(f"unknown config key: {', '.join(f'{prefix}.{k}' for k in unknown)}")
+        keys = [f"{prefix}.{k}" for k in unknown]
+        raise ConfigError(f"unknown config key: {', '.join(keys)}", keys[0])
     values: dict[str, Any] = {}
     for name, value in changes.items():
         default = getattr(current, name)
         key = f"{prefix}.{name}"
         if isinstance(default, bool):
             if not isinstance(value, bool):
-                raise ConfigError(f"{key}: must be true or false")
+                raise ConfigError(f"{key}: must be true or false", key)
         elif isinstance(default, int):
             if isinstance(value, bool) or not isinstance(value, int):
-                raise ConfigError(f"{key}: must be a whole number")
+                raise ConfigError(f"{key}: must be a whole number", key)
             low, high = _LIMITS.get(name, (0, 2**31))
             if not low <= value <= high:
-                raise ConfigError(f"{key}: must lie in {low}..{high}")
+                raise ConfigError(f"{key}: must lie in {low}..{high}", key)
         values[name] = value
     return replace(current, **values)
 
@@ -87,16 +92,16 @@ class RuntimeConfig:
             raise ConfigError("the config patch must be a JSON object")
         unknown = sorted(set(changes) - {"version", "oauth2"})
         if unknown:
-            raise ConfigError(f"unknown config key: {', '.join(unknown)}")
+            raise ConfigError(f"unknown config key: {', '.join(unknown)}", unknown[0])
         version = self.version
         if "version" in changes:
             raw = changes["version"]
             if not isinstance(raw, str):
-                raise ConfigError('version: must be a string such as "8.19.1"')
+                raise ConfigError('version: must be a string such as "8.19.1"', "version")
             try:
                 version = BitbucketVersion.parse(raw)
             except VersionError as exc:
-                raise ConfigError(f"version: {exc}") from None
+                raise ConfigError(f"version: {exc}", "version") from None
         oauth2 = self.oauth2
         if "oauth2" in changes:
             oauth2 = _patch_dataclass(self.oauth2, changes["oauth2"], "oauth2")

@@ -35,3 +35,10 @@ def validate(body: Any, schema: str) -> Any:
     Draft202012Validator.check_schema(contents)
     Draft202012Validator(contents, registry=registry).validate(body)
     return body
+
+
+def validate_def(body: Any, schema: str, name: str) -> Any:
+    """Assert ``body`` matches ``$defs/<name>`` of a schema file and return it."""
+    reference = {"$ref": f"{schema}#/$defs/{name}"}
+    Draft202012Validator(reference, registry=_registry()).validate(body)
+    return body

@@ -146,15 +146,6 @@ class JournalFilter:
         return self.path_prefix is None or entry.path.startswith(self.path_prefix)
 
 
-_UNKNOWN_KEY_RE = re.compile(r"^unknown config key: ([^,\s]+)")
-_KEYED_RE = re.compile(r"^([A-Za-z_][\w.]*): ")
-
-
 def config_error_context(error: ConfigError) -> str | None:
     """The config key a :class:`ConfigError` is about, for the error's ``context``."""
-    key = getattr(error, "key", None)
-    if isinstance(key, str):
-        return key
-    message = str(error)
-    match = _UNKNOWN_KEY_RE.match(message) or _KEYED_RE.match(message)
-    return match.group(1) if match else None
+    return error.key

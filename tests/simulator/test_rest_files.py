@@ -10,25 +10,17 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from jsonschema import Draft202012Validator
 from yarl import URL
 
 from simulator.content import RepoContent, content_of
 from simulator.model import Repository
 from simulator.store import Store
 from tests.conftest import Client, basic
-from tests.schemas import _registry, validate
+from tests.schemas import validate, validate_def
 
 PREFIXES = ("/rest/api/1.0", "/rest/api/latest")
 ALICE = basic("alice")
 TEXT = "text/plain;charset=UTF-8"
-
-
-def validate_def(body: Any, schema: str, name: str) -> Any:
-    """Assert ``body`` matches ``$defs/<name>`` of a schema file and return it."""
-    reference = {"$ref": f"{schema}#/$defs/{name}"}
-    Draft202012Validator(reference, registry=_registry()).validate(body)
-    return body
 
 
 def pkg_repos(store: Store) -> tuple[Repository, ...]:
