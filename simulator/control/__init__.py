@@ -1,7 +1,8 @@
 """The control API under ``/_sim/``: tests drive and inspect the simulator through it.
 
 ``GET health``, ``POST reset``, ``GET|PATCH config``, ``GET|POST clock``,
-``GET|DELETE journal``, ``GET|POST|DELETE faults`` and ``GET openapi.json``. Under a context
+``GET|DELETE journal``, ``GET|POST|DELETE faults``, ``GET|POST applinks`` and
+``GET openapi.json``. Under a context
 path it lives at ``<context>/_sim/``. With ``Settings.control_token`` set, every operation
 needs the header ``X-Sim-Control-Token`` (401 otherwise), even on unknown control paths and
 wrong methods (which answer 404 and 405 in Bitbucket's envelope once the token is right).
@@ -30,6 +31,8 @@ def routes() -> list[web.RouteDef]:
         ("GET", "/faults", h.get_faults),
         ("POST", "/faults", h.add_fault),
         ("DELETE", "/faults", h.clear_faults),
+        ("GET", "/applinks", h.get_applinks),
+        ("POST", "/applinks", h.create_applink),
         ("GET", "/openapi.json", h.get_openapi),
     ]
     known = frozenset(PREFIX + path for _, path, _ in table)

@@ -27,6 +27,8 @@ from simulator.errors import (
 )
 from simulator.journal import app_path
 from simulator.keys import settings_key, store_key
+from simulator.oauth2.errors import ClientValidationError
+from simulator.oauth2.models import OAuth2Client
 from simulator.store import Store
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -162,6 +164,48 @@ async def clear_faults(request: web.Request) -> web.Response:
     """Remove every fault."""
     _store(request).faults.clear()
     return web.Response(status=204)
+
+
+# -- application links ---------------------------------------------------------------------
+
+
+def applink_json(client: OAuth2Client) -> dict[str, Any]:
+    """An OAuth 2 link as the control API shows it (with its credentials)."""
+    return {
+        "type": "oauth2",
+        "id": client.id,
+        "name": client.name,
+        "client_id": client.client_id,
+        "client_secret": client.client_secret,
+        "redirect_urls": list(client.redirects),
+        "scope": client.scope,
+    }
+
+
+async def get_applinks(request: web.Request) -> web.Response:
+    """Every application link, with credentials."""
+    links = [applink_json(c) for c in _store(request).oauth2.clients.values()]
+    return json_response({"applinks": links, "size": len(links)})
+
+
+async def create_applink(request: web.Request) -> web.Response:
+    """Create an incoming link in one call, as an admin would on the admin pages."""
+    store = _store(request)
+    wanted = parsing.applink(await _json_body(request))
+    if not store.config.version.supports_oauth2:
+        raise ValidationError(
+            f"OAuth 2 links need Bitbucket 7.21 or later; this is {store.config.version}.",
+            "type",
+        )
+    admin = store.catalog.users_by_name["admin"]
+    try:
+        client = store.oauth2.create_client(
+            wanted.name, wanted.redirect_urls, wanted.scopes, user_key=str(admin.id)
+        )
+    except ClientValidationError as exc:
+        context = "redirect_urls" if exc.field == "redirects" else exc.field
+        raise ValidationError(exc.message, context) from None
+    return json_response(applink_json(client), status=201)
 
 
 # -- OpenAPI ---------------------------------------------------------------------------------

@@ -172,6 +172,40 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "size": {"type": "integer", "minimum": 0},
         },
     },
+    "AppLinkRequest": {
+        "type": "object",
+        "required": ["type", "name", "redirect_urls"],
+        "additionalProperties": False,
+        "properties": {
+            "type": {"const": "oauth2"},
+            "name": {"type": "string", "minLength": 1},
+            "redirect_urls": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+            "scope": {"type": "string", "default": "REPO_READ"},
+        },
+    },
+    "AppLink": {
+        "type": "object",
+        "required": ["type", "id", "name", "client_id", "client_secret", "redirect_urls", "scope"],
+        "additionalProperties": False,
+        "properties": {
+            "type": {"const": "oauth2"},
+            "id": {"type": "string"},
+            "name": {"type": "string"},
+            "client_id": {"type": "string"},
+            "client_secret": {"type": "string"},
+            "redirect_urls": {"type": "array", "items": {"type": "string"}},
+            "scope": {"type": "string"},
+        },
+    },
+    "AppLinks": {
+        "type": "object",
+        "required": ["applinks", "size"],
+        "additionalProperties": False,
+        "properties": {
+            "applinks": {"type": "array", "items": _ref("AppLink")},
+            "size": {"type": "integer", "minimum": 0},
+        },
+    },
 }
 
 _BAD_REQUEST = {"400": _json(_ERROR, "Malformed JSON, or a field with a bad value (context).")}
@@ -252,6 +286,17 @@ CONTROL_OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "operationId": "clear_faults",
         "summary": "Remove every fault.",
         "responses": _NO_CONTENT,
+    },
+    ("GET", "/_sim/applinks"): {
+        "operationId": "get_applinks",
+        "summary": "Every application link, with its credentials.",
+        "responses": {"200": _json(_ref("AppLinks"), "The links.")},
+    },
+    ("POST", "/_sim/applinks"): {
+        "operationId": "create_applink",
+        "summary": "Create an OAuth 2 incoming link in one call; answers its credentials.",
+        "requestBody": {"required": True, **_json(_ref("AppLinkRequest"), "The link.")},
+        "responses": {"201": _json(_ref("AppLink"), "Created."), **_BAD_REQUEST},
     },
     ("GET", "/_sim/openapi.json"): {
         "operationId": "get_openapi",

@@ -20,6 +20,7 @@ from simulator.config import ConfigError
 from simulator.errors import BadRequestError, ValidationError
 from simulator.faults import Fault
 from simulator.journal import Exchange, is_control_path
+from simulator.oauth2.scopes import Scope, ScopeError, parse_scopes
 
 #: The longest single delay a fault may inject, in seconds.
 MAX_FAULT_DELAY = 30.0
@@ -149,3 +150,36 @@ class JournalFilter:
 def config_error_context(error: ConfigError) -> str | None:
     """The config key a :class:`ConfigError` is about, for the error's ``context``."""
     return error.key
+
+
+_APPLINK_KEYS = frozenset({"type", "name", "redirect_urls", "scope"})
+
+
+@dataclass(frozen=True, slots=True)
+class AppLinkRequest:
+    """``POST /_sim/applinks`` for an OAuth 2 incoming link."""
+
+    name: str
+    redirect_urls: list[str]
+    scopes: tuple[Scope, ...]
+
+
+def applink(body: Mapping[str, Any]) -> AppLinkRequest:
+    """Check an application-link request; ``type`` must be ``oauth2``."""
+    _reject_unknown(body, _APPLINK_KEYS)
+    if body.get("type") != "oauth2":
+        raise ValidationError('type must be "oauth2".', "type")
+    name = body.get("name")
+    if not isinstance(name, str):
+        raise ValidationError("name must be a string.", "name")
+    urls = body.get("redirect_urls")
+    if not isinstance(urls, list) or not all(isinstance(url, str) for url in urls):
+        raise ValidationError("redirect_urls must be a list of strings.", "redirect_urls")
+    raw_scope = body.get("scope", "REPO_READ")
+    if not isinstance(raw_scope, str):
+        raise ValidationError("scope must be a space-separated string.", "scope")
+    try:
+        scopes = parse_scopes(raw_scope)
+    except ScopeError as exc:
+        raise ValidationError(str(exc), "scope") from None
+    return AppLinkRequest(name=name, redirect_urls=list(urls), scopes=scopes)
