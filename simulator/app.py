@@ -11,7 +11,7 @@ from simulator.applinks import routes as applinks_routes
 from simulator.auth import make_auth_middleware, make_headers_middleware
 from simulator.errors import Handler, NotFoundError, error_middleware
 from simulator.faults import make_fault_middleware
-from simulator.journal import make_journal_middleware
+from simulator.journal import app_path, make_journal_middleware
 from simulator.keys import settings_key, store_key
 from simulator.oauth2 import routes as oauth2_routes
 from simulator.settings import Settings
@@ -59,9 +59,7 @@ def make_version_gate(store: Store) -> Any:
 
     @web.middleware
     async def version_gate(request: web.Request, handler: Handler) -> web.StreamResponse:
-        path = (
-            request.match_info.route.resource.canonical if request.match_info.route.resource else ""
-        )
+        path = app_path(request, store.settings.context_path)
         if path.startswith(OAUTH2_PREFIXES) and not store.config.version.supports_oauth2:
             raise NotFoundError(request.path)
         return await handler(request)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from simulator.errors import IncorrectPasswordError
+from simulator.journal import app_path
 from simulator.model import AccessToken, GlobalLevel, ProjectLevel, RepoLevel, User
 from simulator.oauth2.scopes import caps_for
 from simulator.store import SESSION_COOKIE, Store
@@ -63,6 +65,8 @@ class Principal:
 
 
 ANONYMOUS = Principal(user=None)
+#: Endpoints where an HTTP Basic header carries OAuth 2 client credentials, not a user login.
+CLIENT_AUTH_PATHS = re.compile(r"^/rest/oauth2/(?:latest|1\.0)/(?:token|revoke)$")
 principal_key = web.RequestKey("principal", Principal)
 
 
@@ -163,7 +167,15 @@ def make_auth_middleware(store: Store) -> Any:
 
     @web.middleware
     async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        request[principal_key] = resolve_principal(request, store)
+        try:
+            principal = resolve_principal(request, store)
+        except IncorrectPasswordError:
+            # The token and revoke endpoints read Basic as *client* credentials (when the
+            # setting allows it) or ignore it; it is not a user login there.
+            if not CLIENT_AUTH_PATHS.search(app_path(request, store.settings.context_path)):
+                raise
+            principal = ANONYMOUS
+        request[principal_key] = principal
         return await handler(request)
 
     return auth_middleware
