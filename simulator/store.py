@@ -27,9 +27,8 @@ class Store:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.catalog: Catalog = build_catalog(
-            settings.seed,
-            DatasetSize.named(settings.dataset, settings.users, settings.projects, settings.repos),
+        self._size = DatasetSize.named(
+            settings.dataset, settings.users, settings.projects, settings.repos
         )
         self.clock = Clock()
         self.journal = Journal(settings.journal_size)
@@ -43,6 +42,11 @@ class Store:
         self.xsrf_secret = secrets.token_bytes(32)
         self.access_tokens: dict[str, AccessToken] = {}
         self._request_ids = itertools.count(1)
+
+    @property
+    def catalog(self) -> Catalog:
+        """The seeded dataset, built on first use (so start-up does not wait for faker)."""
+        return build_catalog(self.settings.seed, self._size)
 
     def reset(self) -> None:
         """Back to the seed: config, clock, sessions, tokens, links, journal and faults."""

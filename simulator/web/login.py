@@ -10,10 +10,6 @@ URL. Every link and redirect is built from ``store.base_url`` (which may carry a
 
 from __future__ import annotations
 
-import html
-import string
-from functools import lru_cache
-from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from aiohttp import web
@@ -22,40 +18,12 @@ from simulator.auth import principal_of
 from simulator.keys import store_key
 from simulator.model import User
 from simulator.store import SESSION_COOKIE, Store
+from simulator.web.pages import escape, html_response, redirect, render
 
-HTML_CONTENT_TYPE = "text/html;charset=UTF-8"
-TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 #: What the form says after a failed login. Bitbucket's audit log records a failed form login
 #: with this fault text; the page's exact wording is UNCONFIRMED.
 LOGIN_FAILED_MESSAGE = "Invalid username or password."
 DASHBOARD_PATH = "/dashboard"
-
-
-# -- rendering ------------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=8)
-def _template(name: str) -> string.Template:
-    return string.Template((TEMPLATE_DIR / name).read_text(encoding="utf-8"))
-
-
-def render(name: str, markup: dict[str, str] | None = None, **text: str) -> str:
-    """Fill a template: ``text`` values are HTML-escaped, ``markup`` is trusted, built here."""
-    values = {key: html.escape(value, quote=True) for key, value in text.items()}
-    values.update(markup or {})
-    return _template(name).substitute(values)
-
-
-def html_response(page: str, status: int = 200) -> web.Response:
-    """An HTML page with Bitbucket's content type."""
-    return web.Response(
-        body=page.encode("utf-8"), status=status, headers={"Content-Type": HTML_CONTENT_TYPE}
-    )
-
-
-def redirect(location: str) -> web.Response:
-    """A 302 to an absolute URL."""
-    return web.Response(status=302, headers={"Location": location})
 
 
 # -- rules (no request) ---------------------------------------------------------------------
@@ -115,7 +83,7 @@ def login_page(base_url: str, kept_next: str | None, username: str = "", error: 
     """The login form, with an error message when one is given."""
     banner = (
         '<div class="aui-message aui-message-error" id="login-error" role="alert">'
-        f"{html.escape(error)}</div>"
+        f"{escape(error)}</div>"
         if error
         else ""
     )
