@@ -7,6 +7,7 @@ rejected as a whole, naming the key, with nothing changed.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
@@ -38,10 +39,53 @@ class OAuth2Config:
     skip_redirect_https: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class OAuth1Config:
+    """The OAuth 1 provider's settings that tests may change."""
+
+    #: Accept RSA-SHA256 and RSA-SHA512 signatures too (Bitbucket takes only RSA-SHA1).
+    accept_rsa_sha2: bool = False
+    #: How far an oauth_timestamp may stray from the simulated now, in seconds.
+    timestamp_window_seconds: int = 300
+    #: Lifetime of an unauthorised or authorised request token.
+    request_token_seconds: int = 600
+    #: Lifetime of an access token (Jira's sample: about five years).
+    access_token_seconds: int = 157_680_000
+
+
+TFA_ENFORCE = ("none", "all", "groups", "all-except-groups")
+TFA_BLOCKED_RESPONSES = ("redirect", "401", "403")
+
+
+@dataclass(frozen=True, slots=True)
+class TfaConfig:
+    """The "U2F & TOTP" two-factor plugin (by Alpha Serve)."""
+
+    installed: bool = False
+    #: "Enable OAuth whitelist": OAuth logins and tokens pass without a second factor.
+    oauth_whitelist: bool = False
+    #: Who must use 2FA once the plugin is installed.
+    enforce: str = "all"
+    groups: tuple[str, ...] = ()
+    #: Addresses or CIDR ranges whose users skip 2FA.
+    ip_whitelist: tuple[str, ...] = ()
+    #: What a blocked OAuth request gets (the real answer is not public).
+    blocked_response: str = "redirect"
+    #: Take the client address from X-Forwarded-For (only behind a trusted proxy).
+    trust_x_forwarded_for: bool = False
+
+
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "enforce": TFA_ENFORCE,
+    "blocked_response": TFA_BLOCKED_RESPONSES,
+}
+
 _LIMITS = {
     "access_token_seconds": (1, 10 * 365 * 86400),
     "refresh_token_seconds": (1, 10 * 365 * 86400),
     "code_seconds": (1, 600),
+    "timestamp_window_seconds": (1, 86400),
+    "request_token_seconds": (1, 86400),
 }
 
 
@@ -60,6 +104,21 @@ def _patch_dataclass(current: Any, changes: Any, prefix: str) -> Any:
         if isinstance(default, bool):
             if not isinstance(value, bool):
                 raise ConfigError(f"{key}: must be true or false", key)
+        elif isinstance(default, str):
+            choices = _CHOICES.get(name, ())
+            if not isinstance(value, str) or (choices and value not in choices):
+                raise ConfigError(f"{key}: must be one of {', '.join(choices)}", key)
+        elif isinstance(default, tuple):
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(f"{key}: must be a list of strings", key)
+            if name == "ip_whitelist":
+                for entry in value:
+                    try:
+                        ipaddress.ip_network(entry, strict=False)
+                    except ValueError:
+                        raise ConfigError(f"{key}: not an address or range: {entry}", key) from None
+            values[name] = tuple(value)
+            continue
         elif isinstance(default, int):
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ConfigError(f"{key}: must be a whole number", key)
@@ -76,6 +135,8 @@ class RuntimeConfig:
 
     version: BitbucketVersion
     oauth2: OAuth2Config = field(default_factory=OAuth2Config)
+    oauth1: OAuth1Config = field(default_factory=OAuth1Config)
+    tfa: TfaConfig = field(default_factory=TfaConfig)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RuntimeConfig:
@@ -84,13 +145,22 @@ class RuntimeConfig:
 
     def to_json(self) -> dict[str, Any]:
         """The JSON form served by ``GET /_sim/config``."""
-        return {"version": str(self.version), "oauth2": asdict(self.oauth2)}
+        return {
+            "version": str(self.version),
+            "oauth2": asdict(self.oauth2),
+            "oauth1": asdict(self.oauth1),
+            "tfa": {
+                **asdict(self.tfa),
+                "groups": list(self.tfa.groups),
+                "ip_whitelist": list(self.tfa.ip_whitelist),
+            },
+        }
 
     def patch(self, changes: Any) -> None:
         """Merge a JSON object into the configuration, all or nothing."""
         if not isinstance(changes, dict):
             raise ConfigError("the config patch must be a JSON object")
-        unknown = sorted(set(changes) - {"version", "oauth2"})
+        unknown = sorted(set(changes) - {"version", "oauth2", "oauth1", "tfa"})
         if unknown:
             raise ConfigError(f"unknown config key: {', '.join(unknown)}", unknown[0])
         version = self.version
@@ -102,8 +172,11 @@ class RuntimeConfig:
                 version = BitbucketVersion.parse(raw)
             except VersionError as exc:
                 raise ConfigError(f"version: {exc}", "version") from None
-        oauth2 = self.oauth2
-        if "oauth2" in changes:
-            oauth2 = _patch_dataclass(self.oauth2, changes["oauth2"], "oauth2")
+        sections = {
+            name: _patch_dataclass(getattr(self, name), changes[name], name)
+            for name in ("oauth2", "oauth1", "tfa")
+            if name in changes
+        }
         self.version = version
-        self.oauth2 = oauth2
+        for name, value in sections.items():
+            setattr(self, name, value)

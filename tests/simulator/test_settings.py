@@ -97,3 +97,44 @@ def test_runtime_config_patch_is_all_or_nothing() -> None:
         config.patch(["version"])
     config.patch({"version": "7.21.0"})
     assert config.to_json()["version"] == "7.21.0"
+
+
+def test_nested_sections_patch_and_validate() -> None:
+    config = RuntimeConfig.from_settings(Settings())
+    config.patch(
+        {
+            "oauth2": {"access_token_seconds": 60, "accept_basic_client_auth": True},
+            "tfa": {"installed": True, "enforce": "groups", "groups": ["developers"]},
+            "oauth1": {"accept_rsa_sha2": True},
+        }
+    )
+    assert config.oauth2.access_token_seconds == 60
+    assert config.oauth2.accept_basic_client_auth is True
+    assert config.tfa.groups == ("developers",)
+    assert config.to_json()["tfa"]["groups"] == ["developers"]
+    assert config.oauth1.accept_rsa_sha2 is True
+
+
+@pytest.mark.parametrize(
+    ("patch", "key"),
+    [
+        ({"oauth2": {"access_token_seconds": 0}}, "oauth2.access_token_seconds"),
+        ({"oauth2": {"access_token_seconds": "60"}}, "oauth2.access_token_seconds"),
+        ({"oauth2": {"accept_basic_client_auth": 1}}, "oauth2.accept_basic_client_auth"),
+        ({"oauth2": {"code_seconds": 601}}, "oauth2.code_seconds"),
+        ({"oauth2": {"colour": 1}}, "oauth2.colour"),
+        ({"oauth2": []}, "oauth2"),
+        ({"tfa": {"enforce": "everyone"}}, "tfa.enforce"),
+        ({"tfa": {"blocked_response": "500"}}, "tfa.blocked_response"),
+        ({"tfa": {"groups": "developers"}}, "tfa.groups"),
+        ({"tfa": {"ip_whitelist": ["10.0.0.0/33"]}}, "tfa.ip_whitelist"),
+        ({"tfa": {"ip_whitelist": ["not-an-ip"]}}, "tfa.ip_whitelist"),
+    ],
+)
+def test_bad_nested_values_name_their_key(patch: dict[str, object], key: str) -> None:
+    config = RuntimeConfig.from_settings(Settings())
+    before = config.to_json()
+    with pytest.raises(ConfigError) as caught:
+        config.patch({"version": "8.0.0", **patch})
+    assert caught.value.key == key
+    assert config.to_json() == before
