@@ -1,8 +1,8 @@
 """``python -m bench [NAME ...] [--strict]``: run the benchmarks and print figures and verdicts.
 
-Without names every benchmark runs, in the order startup, throughput, large, reset. The exit
-status is 0 whatever the verdicts; with ``--strict`` it is 1 if any goal is missed or could
-not be measured.
+Without names every benchmark runs, in the order startup, throughput, large, reset,
+oauth2_token, oauth2_login. The exit status is 0 whatever the verdicts; with ``--strict`` it
+is 1 if any goal is missed or could not be measured.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 
-from bench import large, reset, startup, throughput
+from bench import large, oauth2_login, oauth2_token, reset, startup, throughput
 from bench.common import BenchError, Result, format_result
 
 BENCHMARKS: dict[str, Callable[[], Result]] = {
@@ -21,6 +21,8 @@ BENCHMARKS: dict[str, Callable[[], Result]] = {
     throughput.NAME: throughput.run,
     large.NAME: large.run,
     reset.NAME: reset.run,
+    oauth2_token.NAME: oauth2_token.run,
+    oauth2_login.NAME: oauth2_login.run,
 }
 
 
@@ -46,8 +48,9 @@ def machine_line() -> str:
 def summary(results: Sequence[Result], seconds: float) -> str:
     """One line per benchmark and the total time."""
     lines = ["== summary"]
-    lines.extend(f"  {r.name.ljust(10)}  {r.status}" for r in results)
-    lines.append(f"  total time  {seconds:.1f} s")
+    width = max([10, *(len(r.name) for r in results)])
+    lines.extend(f"  {r.name.ljust(width)}  {r.status}" for r in results)
+    lines.append(f"  {'total time'.ljust(width)}  {seconds:.1f} s")
     lines.append("  " + machine_line())
     return "\n".join(lines)
 

@@ -13,7 +13,17 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from bench import baseline_app, common, large, loadgen, reset, startup, throughput
+from bench import (
+    baseline_app,
+    common,
+    large,
+    loadgen,
+    oauth2_login,
+    oauth2_token,
+    reset,
+    startup,
+    throughput,
+)
 from bench.__main__ import BENCHMARKS, machine_line, main, summary
 from bench.common import Result
 
@@ -32,7 +42,14 @@ STAT_TEXT = "4242 (odd (name) x) S 1 4242 4242 0 -1 4194560 1 0 0 0 150 25 0 0 2
 
 
 def test_every_benchmark_is_registered_by_name() -> None:
-    assert list(BENCHMARKS) == [startup.NAME, throughput.NAME, large.NAME, reset.NAME]
+    assert list(BENCHMARKS) == [
+        startup.NAME,
+        throughput.NAME,
+        large.NAME,
+        reset.NAME,
+        oauth2_token.NAME,
+        oauth2_login.NAME,
+    ]
 
 
 def test_median_of_odd_and_even_counts() -> None:
