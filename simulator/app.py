@@ -13,9 +13,11 @@ from simulator.errors import Handler, NotFoundError, error_middleware
 from simulator.faults import make_fault_middleware
 from simulator.journal import app_path, make_journal_middleware
 from simulator.keys import settings_key, store_key
+from simulator.oauth1 import routes as oauth1_routes
 from simulator.oauth2 import routes as oauth2_routes
 from simulator.settings import Settings
 from simulator.store import Store
+from simulator.tfa import routes as tfa_routes
 
 
 def create_app(settings: Settings | None = None, store: Store | None = None) -> web.Application:
@@ -39,7 +41,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.add_routes(web_routes.routes())
     app.add_routes(control.routes())
     app.add_routes(oauth2_routes.routes())
+    app.add_routes(oauth1_routes.routes())
     app.add_routes(applinks_routes.routes())
+    app.add_routes(tfa_routes.routes())
     context = settings.context_path
     if not context:
         return app

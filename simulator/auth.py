@@ -19,10 +19,14 @@ from urllib.parse import quote
 from aiohttp import web
 
 from simulator.errors import IncorrectPasswordError
-from simulator.journal import app_path
+from simulator.journal import app_path, note
 from simulator.model import AccessToken, GlobalLevel, ProjectLevel, RepoLevel, User
+from simulator.oauth1.problems import OAuth1ProblemError
+from simulator.oauth1.resource import resolve_oauth1
 from simulator.oauth2.scopes import caps_for
 from simulator.store import SESSION_COOKIE, Store
+from simulator.tfa import policy as tfa_policy
+from simulator.tfa.policy import OAUTH_METHODS as TFA_OAUTH_METHODS
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -162,19 +166,45 @@ def _bearer(secret: str, store: Store) -> Principal:
     return ANONYMOUS
 
 
+def tfa_gate(request: web.Request, store: Store, principal: Principal) -> web.Response | None:
+    """The "U2F & TOTP" plugin's check of OAuth-authenticated requests (see simulator.tfa).
+
+    An OAuth token (OAuth 2 Bearer, or OAuth 1 once it resolves to ``method="oauth1"``) of a
+    user to whom 2FA applies is refused unless the plugin's OAuth whitelist is on: on REST
+    paths the envelope error is raised here, where the principal is resolved; elsewhere the
+    browser answer is returned. Personal access tokens, Basic and sessions pass untouched.
+    """
+    user = principal.user
+    if user is None or principal.method not in TFA_OAUTH_METHODS:
+        return None
+    if not tfa_policy.oauth_blocked(store, user, request):
+        return None
+    note(request, tfa="oauth-blocked")
+    if tfa_policy.is_api_path(app_path(request, store.settings.context_path)):
+        raise tfa_policy.blocked_error(store.config.tfa)
+    return tfa_policy.browser_blocked_answer(store)
+
+
 def make_auth_middleware(store: Store) -> Any:
     """Resolve the principal before the handler runs (bad Basic credentials raise 401)."""
 
     @web.middleware
     async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         try:
-            principal = resolve_principal(request, store)
+            principal = await resolve_oauth1(request, store)
+            if principal is None:
+                principal = resolve_principal(request, store)
+        except OAuth1ProblemError as problem:
+            return problem.to_response(store.base_url)
         except IncorrectPasswordError:
             # The token and revoke endpoints read Basic as *client* credentials (when the
             # setting allows it) or ignore it; it is not a user login there.
             if not CLIENT_AUTH_PATHS.search(app_path(request, store.settings.context_path)):
                 raise
             principal = ANONYMOUS
+        blocked = tfa_gate(request, store, principal)
+        if blocked is not None:
+            return blocked
         request[principal_key] = principal
         return await handler(request)
 

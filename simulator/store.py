@@ -15,9 +15,11 @@ from simulator.config import RuntimeConfig
 from simulator.faults import FaultPlan
 from simulator.journal import Journal
 from simulator.model import AccessToken, Session, User
+from simulator.oauth1.backend import OAuth1Backend
 from simulator.oauth2.backend import OAuth2Backend
 from simulator.seed import Catalog, DatasetSize, build_catalog
 from simulator.settings import Settings
+from simulator.tfa.enrolment import TfaState
 
 SESSION_COOKIE = "BITBUCKETSESSIONID"
 
@@ -37,10 +39,13 @@ class Store:
         self.base_url = (settings.base_url or f"http://{settings.host}:{settings.port}").rstrip("/")
         self.config = RuntimeConfig.from_settings(settings)
         self.oauth2 = OAuth2Backend(self.clock, lambda: self.config.oauth2)
+        self.oauth1 = OAuth1Backend(self.clock, lambda: self.config.oauth1)
         self.sessions: dict[str, Session] = {}
         #: Signs the XSRF tokens of form pages (see simulator.web.pages).
         self.xsrf_secret = secrets.token_bytes(32)
         self.access_tokens: dict[str, AccessToken] = {}
+        #: The "U2F & TOTP" plugin's enrolments and pending logins (simulator.tfa).
+        self.tfa = TfaState()
         self._request_ids = itertools.count(1)
 
     @property
@@ -57,6 +62,8 @@ class Store:
         self.journal.clear()
         self.faults.clear()
         self.oauth2.reset()
+        self.oauth1.reset()
+        self.tfa.reset()
 
     # -- users and sessions ------------------------------------------------------------------
 

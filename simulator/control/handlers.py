@@ -27,6 +27,8 @@ from simulator.errors import (
 )
 from simulator.journal import app_path
 from simulator.keys import settings_key, store_key
+from simulator.oauth1.backend import OAuth1ValidationError
+from simulator.oauth1.models import OAuth1Link
 from simulator.oauth2.errors import ClientValidationError
 from simulator.oauth2.models import OAuth2Client
 from simulator.store import Store
@@ -183,8 +185,11 @@ def applink_json(client: OAuth2Client) -> dict[str, Any]:
 
 
 async def get_applinks(request: web.Request) -> web.Response:
-    """Every application link, with credentials."""
-    links = [applink_json(c) for c in _store(request).oauth2.clients.values()]
+    """Every application link (OAuth 2 and OAuth 1), oldest first, with credentials."""
+    store = _store(request)
+    dated = [(c.created_ms, applink_json(c)) for c in store.oauth2.clients.values()]
+    dated += [(link.created_ms, link.to_json()) for link in store.oauth1.links.values()]
+    links = [body for _, body in sorted(dated, key=lambda pair: pair[0])]
     return json_response({"applinks": links, "size": len(links)})
 
 
@@ -192,6 +197,8 @@ async def create_applink(request: web.Request) -> web.Response:
     """Create an incoming link in one call, as an admin would on the admin pages."""
     store = _store(request)
     wanted = parsing.applink(await _json_body(request))
+    if isinstance(wanted, parsing.OAuth1LinkRequest):
+        return json_response(create_oauth1_link(store, wanted).to_json(), status=201)
     if not store.config.version.supports_oauth2:
         raise ValidationError(
             f"OAuth 2 links need Bitbucket 7.21 or later; this is {store.config.version}.",
@@ -206,6 +213,29 @@ async def create_applink(request: web.Request) -> web.Response:
         context = "redirect_urls" if exc.field == "redirects" else exc.field
         raise ValidationError(exc.message, context) from None
     return json_response(applink_json(client), status=201)
+
+
+def create_oauth1_link(store: Store, wanted: parsing.OAuth1LinkRequest) -> OAuth1Link:
+    """An OAuth 1 link (every version has them); bad fields are 400 naming the field."""
+    taken = {client.name.strip().lower() for client in store.oauth2.clients.values()}
+    if wanted.name.strip().lower() in taken:
+        raise ValidationError(f"An application named {wanted.name} already exists.", "name")
+    if wanted.execute_as and wanted.execute_as.lower() not in store.catalog.users_by_name:
+        raise ValidationError(f"No user is named {wanted.execute_as}.", "execute_as")
+    try:
+        return store.oauth1.create_link(
+            name=wanted.name,
+            consumer_key=wanted.consumer_key,
+            public_key=wanted.public_key,
+            consumer_name=wanted.consumer_name,
+            description=wanted.description,
+            callback_url=wanted.callback_url,
+            two_legged=wanted.two_legged,
+            execute_as=wanted.execute_as,
+            impersonation=wanted.impersonation,
+        )
+    except OAuth1ValidationError as exc:
+        raise ValidationError(exc.message, exc.field) from None
 
 
 # -- OpenAPI ---------------------------------------------------------------------------------

@@ -153,6 +153,21 @@ def config_error_context(error: ConfigError) -> str | None:
 
 
 _APPLINK_KEYS = frozenset({"type", "name", "redirect_urls", "scope"})
+_OAUTH1_LINK_KEYS = frozenset(
+    {
+        "type",
+        "name",
+        "consumer_key",
+        "public_key",
+        "callback_url",
+        "consumer_name",
+        "description",
+        "two_legged",
+        "execute_as",
+        "impersonation",
+    }
+)
+APPLINK_TYPES = ("oauth2", "oauth1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,11 +179,47 @@ class AppLinkRequest:
     scopes: tuple[Scope, ...]
 
 
-def applink(body: Mapping[str, Any]) -> AppLinkRequest:
-    """Check an application-link request; ``type`` must be ``oauth2``."""
+@dataclass(frozen=True, slots=True)
+class OAuth1LinkRequest:
+    """``POST /_sim/applinks`` for an OAuth 1 link ("Atlassian product", Incoming
+    Authentication)."""
+
+    name: str
+    consumer_key: str
+    public_key: str
+    callback_url: str | None = None
+    consumer_name: str | None = None
+    description: str = ""
+    two_legged: bool = False
+    execute_as: str | None = None
+    impersonation: bool = False
+
+
+def _string(body: Mapping[str, Any], key: str, *, required: bool) -> str | None:
+    value = body.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str):
+        qualifier = "" if required else " or null"
+        raise ValidationError(f"{key} must be a string{qualifier}.", key)
+    return value
+
+
+def _flag(body: Mapping[str, Any], key: str) -> bool:
+    value = body.get(key, False)
+    if not isinstance(value, bool):
+        raise ValidationError(f"{key} must be true or false.", key)
+    return value
+
+
+def applink(body: Mapping[str, Any]) -> AppLinkRequest | OAuth1LinkRequest:
+    """Check an application-link request; ``type`` is ``oauth2`` or ``oauth1``."""
+    kind = body.get("type")
+    if kind not in APPLINK_TYPES:
+        raise ValidationError('type must be "oauth2" or "oauth1".', "type")
+    if kind == "oauth1":
+        return oauth1_link(body)
     _reject_unknown(body, _APPLINK_KEYS)
-    if body.get("type") != "oauth2":
-        raise ValidationError('type must be "oauth2".', "type")
     name = body.get("name")
     if not isinstance(name, str):
         raise ValidationError("name must be a string.", "name")
@@ -183,3 +234,19 @@ def applink(body: Mapping[str, Any]) -> AppLinkRequest:
     except ScopeError as exc:
         raise ValidationError(str(exc), "scope") from None
     return AppLinkRequest(name=name, redirect_urls=list(urls), scopes=scopes)
+
+
+def oauth1_link(body: Mapping[str, Any]) -> OAuth1LinkRequest:
+    """Check the fields of an OAuth 1 link request (their values are the backend's to judge)."""
+    _reject_unknown(body, _OAUTH1_LINK_KEYS)
+    return OAuth1LinkRequest(
+        name=_string(body, "name", required=True) or "",
+        consumer_key=_string(body, "consumer_key", required=True) or "",
+        public_key=_string(body, "public_key", required=True) or "",
+        callback_url=_string(body, "callback_url", required=False),
+        consumer_name=_string(body, "consumer_name", required=False),
+        description=_string(body, "description", required=False) or "",
+        two_legged=_flag(body, "two_legged"),
+        execute_as=_string(body, "execute_as", required=False),
+        impersonation=_flag(body, "impersonation"),
+    )

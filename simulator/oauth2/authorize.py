@@ -24,7 +24,9 @@ login page, or back to the client as ``{redirect_uri}?code=...`` / ``?error=...`
 4. Otherwise: the consent page with the same parameters.
 
 ``POST`` is the second hop, the user's decision submitted by the consent page's form. It needs
-a browser session (anything else goes to the login page), then: a missing or stale XSRF token,
+a browser session (anything else goes to the login page); then the "U2F & TOTP" plugin may
+block the decision (:mod:`simulator.tfa`: when 2FA applies to the user and the OAuth whitelist
+is off, a 303 to the plugin's page, or that page as 401/403); then: a missing or stale XSRF token,
 an unknown client, an unregistered ``redirect_uri`` or malformed PKCE go to the error page (the
 user is not sent back to the client); then back to the client with ``error=``: blank
 ``response_type`` -> ``invalid_request``, ``response_type`` other than ``code`` ->
@@ -54,6 +56,7 @@ from simulator.oauth2.errors import NO_STORE
 from simulator.oauth2.models import OAuth2Client
 from simulator.oauth2.scopes import Scope, ScopeError, parse_scopes
 from simulator.store import Store
+from simulator.tfa import policy as tfa_policy
 from simulator.web.pages import xsrf_ok
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
@@ -345,6 +348,10 @@ async def post_authorize(request: web.Request) -> web.Response:
     principal = principal_of(request)
     if principal.user is None or principal.method != "session":
         return see_other(login_url(store.base_url, f"{CONSENT_PATH}?{params.to_query()}"))
+    if tfa_policy.oauth_blocked(store, principal.user, request):
+        blocked = tfa_policy.blocked_answer(store, request, redirect_status=303, browser=True)
+        blocked.headers.update(NO_STORE)
+        return blocked
     if not xsrf_ok(store, request, form):
         return see_other(
             error_page_url(

@@ -9,7 +9,10 @@
 2. A browser session. Anyone else is sent (302) to ``/login?next=<this consent URL, relative
    to the base URL>`` and comes back after logging in. Basic or Bearer credentials do not
    count: a scope-limited token must not be able to approve another application.
-3. The client must exist (400 otherwise).
+3. The "U2F & TOTP" plugin (:mod:`simulator.tfa`): when 2FA applies to the user and the
+   plugin's OAuth whitelist is off, the consent is blocked (by default a 302 to the plugin's
+   page; ``tfa.blocked_response`` "401"/"403" answer that page with that status).
+4. The client must exist (400 otherwise).
 
 The page names the application, the user (name and display name), each requested scope with
 its description and the product "Bitbucket", and posts the decision back to
@@ -43,6 +46,7 @@ from simulator.oauth2.authorize import (
 from simulator.oauth2.backend import is_loopback_host
 from simulator.oauth2.models import OAuth2Client
 from simulator.oauth2.scopes import SCOPE_INFO, Scope
+from simulator.tfa import policy as tfa_policy
 from simulator.web.pages import escape, html_response, redirect, render, xsrf_token
 
 PRODUCT = "Bitbucket"
@@ -124,6 +128,8 @@ async def get_consent(request: web.Request) -> web.Response:
     principal = principal_of(request)
     if principal.user is None or principal.method != "session":
         return redirect(login_url(store.base_url, f"{CONSENT_PATH}?{params.to_query()}"))
+    if tfa_policy.oauth_blocked(store, principal.user, request):
+        return tfa_policy.blocked_answer(store, request)
     client = find_client(store.oauth2, params.client_id)
     if client is None:
         return page(error_page(store.base_url, "invalid_client", UNKNOWN_CLIENT), status=400)

@@ -12,6 +12,13 @@ there fails as against real Bitbucket (``client_id`` missing -> ``invalid_reques
 
 Answers: 200 JSON with ``Cache-Control: no-store``/``Pragma: no-cache``, or the OAuth error
 JSON ``{"error", "error_description"}``; never HTML, never the Bitbucket envelope.
+
+The "U2F & TOTP" plugin (:mod:`simulator.tfa`): before a grant runs, the user it would issue
+a token for (the owner of a live, unredeemed code or of a live refresh token) is checked; when
+2FA applies to that user and the OAuth whitelist is off, the answer is
+``{"error": "access_denied", "error_description": "...two-factor authentication..."}`` with 401
+(``blocked_response`` "redirect" or "401": a server has nowhere to be redirected to) or 403, and
+the code or refresh token stays usable once the whitelist is enabled.
 """
 
 from __future__ import annotations
@@ -30,9 +37,13 @@ from simulator.errors import (
     json_response,
 )
 from simulator.journal import note
+from simulator.model import User
+from simulator.oauth2 import jwt
 from simulator.oauth2.authorize import read_form, store_of
 from simulator.oauth2.backend import TokenRequest
 from simulator.oauth2.errors import NO_STORE, OAuth2Error, invalid_request
+from simulator.store import Store
+from simulator.tfa import policy as tfa_policy
 
 TOKEN_FIELDS = (
     "grant_type",
@@ -88,6 +99,26 @@ def client_credentials(request: web.Request, params: dict[str, str]) -> str:
     return "basic-ignored" if basic is not None else "none"
 
 
+def grant_user(store: Store, token_request: TokenRequest) -> User | None:
+    """The user a token request would issue a token for: the owner of a live, unredeemed
+    authorization code or of a live refresh token; None otherwise (the grant then fails
+    with its own error)."""
+    backend = store.oauth2
+    now = store.clock.now()
+    user_id: int | None = None
+    if token_request.grant_type == "authorization_code":
+        code = backend.codes.get(token_request.code)
+        live = code is not None and now <= code.created + store.config.oauth2.code_seconds
+        if code is not None and live and not code.redeemed:
+            user_id = code.user_id
+    elif token_request.grant_type == "refresh_token":
+        token_id = jwt.decode(token_request.refresh_token, backend.jwt_secret)
+        record = backend.tokens.get(token_id) if token_id else None
+        if record is not None and record.kind == "refresh" and now < record.expires:
+            user_id = record.user_id
+    return store.user_by_id(user_id) if user_id is not None else None
+
+
 def oauth_json(body: object, status: int = 200) -> web.Response:
     """A token endpoint JSON answer, never cached."""
     return json_response(body, status=status, headers=NO_STORE)
@@ -107,6 +138,9 @@ async def post_token(request: web.Request) -> web.Response:
             redirect_uri=params.get("redirect_uri", ""),
         )
         token_request = TokenRequest(**{name: params.get(name, "") for name in TOKEN_FIELDS})
+        user = grant_user(store, token_request)
+        if user is not None and tfa_policy.oauth_blocked(store, user, request):
+            return tfa_policy.token_blocked_answer(store, request)
         return oauth_json(store.oauth2.token(token_request))
     except OAuth2Error as error:
         note(request, error=error.error)

@@ -6,6 +6,10 @@ open a session (cookie ``BITBUCKETSESSIONID``) and redirect to ``next`` or the d
 ones re-render the form with an error. ``next`` is kept only when it stays on this Bitbucket:
 a path relative to the base URL (``/plugins/servlet/...``) or an absolute URL under the base
 URL. Every link and redirect is built from ``store.base_url`` (which may carry a context path).
+
+With the "U2F & TOTP" plugin installed and 2FA applying to the user (see
+:mod:`simulator.tfa`), a good password opens no session: the browser goes on to the
+plugin's enrolment or verification page, which opens it after a valid TOTP code.
 """
 
 from __future__ import annotations
@@ -18,6 +22,9 @@ from simulator.auth import principal_of
 from simulator.keys import store_key
 from simulator.model import User
 from simulator.store import SESSION_COOKIE, Store
+from simulator.tfa.enrolment import PENDING_COOKIE
+from simulator.tfa.paths import ENROL_PATH, VERIFY_PATH
+from simulator.tfa.policy import applies as tfa_applies
 from simulator.web.pages import escape, html_response, redirect, render
 
 #: What the form says after a failed login. Bitbucket's audit log records a failed form login
@@ -148,19 +155,40 @@ async def j_atl_security_check(request: web.Request) -> web.Response:
     if user is None:
         page = login_page(store.base_url, kept, username=username, error=LOGIN_FAILED_MESSAGE)
         return html_response(page)
-    old = request.cookies.get(SESSION_COOKIE)
-    if old:
-        store.sessions.pop(old, None)  # a fresh session id on every login (no fixation)
-    session = store.create_session(user)
-    response = redirect(next_location(store.base_url, kept))
+    if tfa_applies(store, user, request):
+        return second_factor_redirect(store, user, kept)
+    return open_session(store, request, user, next_location(store.base_url, kept))
+
+
+def _set_cookie(store: Store, response: web.Response, name: str, value: str) -> None:
     response.set_cookie(
-        SESSION_COOKIE,
-        session.id,
+        name,
+        value,
         path=cookie_path(store.base_url),
         httponly=True,
         samesite="Lax",
         secure=store.base_url.lower().startswith("https:") or None,
     )
+
+
+def open_session(store: Store, request: web.Request, user: User, location: str) -> web.Response:
+    """Log ``user`` in: a fresh session (the old one dropped), its cookie, and a redirect."""
+    old = request.cookies.get(SESSION_COOKIE)
+    if old:
+        store.sessions.pop(old, None)  # a fresh session id on every login (no fixation)
+    session = store.create_session(user)
+    response = redirect(location)
+    _set_cookie(store, response, SESSION_COOKIE, session.id)
+    return response
+
+
+def second_factor_redirect(store: Store, user: User, kept: str | None) -> web.Response:
+    """A good password of a user to whom 2FA applies: no session yet, but a pending login
+    (cookie ``TFAPENDINGID``) and a redirect to enrolment (first time) or verification."""
+    pending = store.tfa.begin(user.id, kept, store.clock.now())
+    target = VERIFY_PATH if store.tfa.enrolled(user.id) else ENROL_PATH
+    response = redirect(store.base_url + target)
+    _set_cookie(store, response, PENDING_COOKIE, pending.id)
     return response
 
 
