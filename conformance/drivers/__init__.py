@@ -1,0 +1,1 @@
+"""Drivers: how the harness reaches a system under test (HTTP protocol, Python object)."""

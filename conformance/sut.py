@@ -1,0 +1,175 @@
+"""The system under test (SUT): what the harness asks of a Packagist-like integration.
+
+An implementation is driven either over HTTP (any language; ``docs/driver-protocol.md``) or
+in process through an object implementing :class:`Integrator` (``--sut module:factory``).
+Both expose the same operations; the step library only ever talks to an ``Integrator``
+(the HTTP driver is one), so every feature runs unchanged against either.
+
+The user's browser is not part of this interface: the harness drives it itself
+(:mod:`conformance.useragent`) through the SUT's login link and Bitbucket's real pages, and
+then hands the browser's cookies for the SUT to :meth:`Integrator.session` and
+:meth:`Integrator.repositories`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+PROTOCOL_VERSION = 1
+
+#: The browser's cookies for the SUT (name -> value), as the user agent holds them.
+Cookies = Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """``GET /capabilities``: what the implementation supports."""
+
+    protocol: int
+    name: str
+    oauth_versions: tuple[int, ...]
+    repositories: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedIntegration:
+    """``POST /integrations``: what the Add Integration form shows after choosing the
+    platform, the base URL and the OAuth version (before Client ID and secret are entered)."""
+
+    id: str
+    #: The link to create the OAuth application on Bitbucket; None when none is offered
+    #: (e.g. OAuth 2 on a server older than 7.21).
+    setup_link: str | None
+    #: The "Callback URL / Redirect URL" the admin pastes into Bitbucket.
+    callback_urls: tuple[str, ...]
+    client_id: str
+    client_secret: str
+    #: What the form tells the admin (warnings, e.g. "OAuth 2 needs Bitbucket 7.21").
+    messages: tuple[str, ...]
+    #: OAuth 1 only: the generated consumer key, public key and application URL.
+    consumer_key: str | None = None
+    public_key: str | None = None
+    application_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitResult:
+    """``POST /integrations/{id}/submit``: where the form sends the admin, or its error."""
+
+    redirect_to: str | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the integration was created."""
+        return self.error is None
+
+
+@dataclass(frozen=True, slots=True)
+class IntegrationSummary:
+    """One row of ``GET /integrations``."""
+
+    id: str
+    platform: str
+    base_url: str
+    oauth_version: int
+    login_link: str
+
+
+@dataclass(frozen=True, slots=True)
+class SessionState:
+    """``GET /session`` with the browser's cookies: who the SUT thinks is logged in."""
+
+    authenticated: bool
+    username: str | None = None
+    #: The error the SUT shows the user (e.g. consent denied, two-factor blocked).
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RepositoryEntry:
+    """One row of ``GET /repositories``."""
+
+    project: str
+    slug: str
+    has_composer_json: bool
+
+
+class DriverError(Exception):
+    """The SUT answered off-protocol or could not be reached; ``where`` names the endpoint."""
+
+    def __init__(self, where: str, problem: str, details: tuple[str, ...] = ()) -> None:
+        super().__init__(where, problem)
+        self.where = where
+        self.problem = problem
+        self.details = details
+
+    def __str__(self) -> str:
+        extra = "".join(f"\n  {line}" for line in self.details)
+        return f"{self.where}: {self.problem}{extra}"
+
+
+@runtime_checkable
+class Integrator(Protocol):
+    """A Packagist-like integration with Bitbucket Data Center, as the harness drives it.
+
+    Every method corresponds to one endpoint of the HTTP driver protocol. Methods raise
+    :class:`DriverError` when the implementation cannot answer as specified.
+    """
+
+    def capabilities(self) -> Capabilities:
+        """What the implementation supports. ``GET /capabilities``.
+
+        Must answer without side effects. Used by every feature to skip scenarios that need an
+        OAuth version or the repository listing the implementation does not offer.
+        """
+        ...
+
+    def reset(self) -> None:
+        """Forget every integration and every user session. ``POST /reset``.
+
+        Called before every scenario.
+        """
+        ...
+
+    def create_integration(
+        self, platform: str, base_url: str, oauth_version: int
+    ) -> CreatedIntegration:
+        """Open the Add Integration form, choose the platform, enter the base URL and pick the
+        OAuth version. ``POST /integrations``.
+
+        Must not store credentials yet; the Client ID and secret fields stay empty for OAuth 2.
+        Used by "Open the Add Integration form" and every later section.
+        """
+        ...
+
+    def submit(self, integration_id: str, client_id: str, client_secret: str) -> SubmitResult:
+        """Enter the Client ID and secret and press "Create Integration".
+        ``POST /integrations/{id}/submit``.
+
+        Returns where the admin is sent (the integrations list), or the error the form shows
+        (e.g. credentials Bitbucket rejects). Used by "Finish the Setup".
+        """
+        ...
+
+    def integrations(self) -> list[IntegrationSummary]:
+        """The integrations listing with each one's login link. ``GET /integrations``.
+
+        Used by "Share the login link".
+        """
+        ...
+
+    def session(self, cookies: Cookies) -> SessionState:
+        """Who is logged in for the browser holding ``cookies``. ``GET /session``.
+
+        Must reflect the SUT's live view: a login whose tokens no longer work (link deleted)
+        is reported as not authenticated. Used by the login scenarios.
+        """
+        ...
+
+    def repositories(self, cookies: Cookies) -> list[RepositoryEntry]:
+        """The logged-in user's repositories and whether each has a ``composer.json``.
+        ``GET /repositories``; only when ``capabilities().repositories`` is true."""
+        ...
