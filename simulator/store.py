@@ -16,6 +16,7 @@ from simulator.faults import FaultPlan
 from simulator.journal import Journal
 from simulator.model import AccessToken, Session, User
 from simulator.oauth1.backend import OAuth1Backend
+from simulator.oauth1.models import OAuth1PageState
 from simulator.oauth2.backend import OAuth2Backend
 from simulator.seed import Catalog, DatasetSize, build_catalog
 from simulator.settings import Settings
@@ -40,6 +41,8 @@ class Store:
         self.config = RuntimeConfig.from_settings(settings)
         self.oauth2 = OAuth2Backend(self.clock, lambda: self.config.oauth2)
         self.oauth1 = OAuth1Backend(self.clock, lambda: self.config.oauth1)
+        #: OAuth 1 links the admin pages hold until their Incoming Authentication is saved.
+        self.oauth1_pages = OAuth1PageState()
         self.sessions: dict[str, Session] = {}
         #: Signs the XSRF tokens of form pages (see simulator.web.pages).
         self.xsrf_secret = secrets.token_bytes(32)
@@ -62,6 +65,7 @@ class Store:
         self.journal.clear()
         self.faults.clear()
         self.oauth2.reset()
+        self.oauth1_pages.clear()
         self.oauth1.reset()
         self.tfa.reset()
 

@@ -1,4 +1,4 @@
-"""The Application Links admin pages for OAuth 2 "External application / Incoming" links.
+"""The Application Links admin pages: the list, the "Create link" dialog, OAuth 2 links.
 
 Paths (relative to the base URL; system administrators only):
 
@@ -16,18 +16,26 @@ administrator gets a 401 page. Every POST needs the form's ``atl_token`` (or, wi
 browser session, ``X-Atlassian-Token: no-check``); a missing or stale token gets a 403 page
 and changes nothing. Below 7.21 the ``oauth2`` pages answer 404 and the list shows no
 OAuth 2 links.
+
+"Atlassian product" leads to the OAuth 1 pages (:mod:`simulator.applinks.oauth1_pages`), in
+every version. The list shows OAuth 1 links too, including those the pages created that have
+no Incoming Authentication yet: the OAuth 1 backend only holds links with a consumer key and
+public key, so those wait in ``store.oauth1_pages`` until their first Save. Link names are
+unique across OAuth 2 links, OAuth 1 links and those waiting links.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from urllib.parse import parse_qsl, urlencode
 
 from aiohttp import web
 
 from simulator.auth import principal_of
 from simulator.keys import store_key
+from simulator.oauth1.models import OAuth1Link, OAuth1PageState, PendingLink
 from simulator.oauth2.backend import split_redirects
 from simulator.oauth2.errors import ClientValidationError
 from simulator.oauth2.models import OAuth2Client
@@ -39,6 +47,8 @@ SERVLET = "/plugins/servlet/applinks"
 LIST_PATH = SERVLET + "/listApplicationLinks"
 CREATE_PATH = SERVLET + "/createLink"
 NEW_INCOMING_PATH = SERVLET + "/oauth2/incoming/new"
+#: The first OAuth 1 page ("Atlassian product"): the Application URL.
+NEW_OAUTH1_PATH = SERVLET + "/oauth1/new"
 
 #: Application type and direction values of the "Create link" dialog.
 ATLASSIAN = "atlassian"
@@ -54,10 +64,6 @@ XSRF_FAILED = (
     "This form was submitted without a valid XSRF security token: it is missing, or it "
     "belongs to an earlier session. Nothing was changed. Reload the form and try again."
 )
-ATLASSIAN_NOT_OFFERED = (
-    "This simulator does not offer Atlassian product (OAuth 1.0) links yet. "
-    "Choose External application to create an OAuth 2.0 incoming link."
-)
 OUTGOING_NOT_OFFERED = (
     "This simulator does not offer outgoing links yet. "
     "Choose Incoming to let an external application access Bitbucket."
@@ -69,9 +75,44 @@ EDIT_HEADING = "Edit incoming link"
 NO_PERMISSION_TICKED_MEANS = Scope.PUBLIC_REPOS
 
 
+#: How an OAuth 1 link's application type shows in the list.
+GENERIC_APPLICATION = "Generic Application"
+
+
 def client_path(client: OAuth2Client, action: str) -> str:
     """The path of one link's page: ``credentials``, ``edit`` or ``delete``."""
     return f"{SERVLET}/oauth2/{client.id}/{action}"
+
+
+def oauth1_path(link_id: str, action: str) -> str:
+    """The path of one OAuth 1 link's page: ``edit`` or ``delete``."""
+    return f"{SERVLET}/oauth1/{link_id}/{action}"
+
+
+# -- OAuth 1 links as the pages see them -------------------------------------------------------
+
+
+def oauth1_state(store: Store) -> OAuth1PageState:
+    """The pages' OAuth 1 state of this store (emptied by ``store.reset()``)."""
+    return store.oauth1_pages
+
+
+def _same_name(a: str, b: str) -> bool:
+    return a.strip().lower() == b.strip().lower()
+
+
+def oauth1_name_taken(store: Store, name: str, exclude: str | None = None) -> bool:
+    """Whether an OAuth 1 link, or one waiting for its Incoming Authentication, has this
+    name (case-insensitively); ``exclude`` is the id of a link not to compare with."""
+    names = [link.name for link in store.oauth1.links.values() if link.id != exclude]
+    names += [p.name for p in oauth1_state(store).pending.values() if p.id != exclude]
+    return any(_same_name(name, other) for other in names)
+
+
+def link_name_taken(store: Store, name: str) -> bool:
+    """Whether any application link (OAuth 2 or OAuth 1, waiting or not) has this name."""
+    clients = store.oauth2.clients.values()
+    return oauth1_name_taken(store, name) or any(_same_name(name, c.name) for c in clients)
 
 
 # -- forms -------------------------------------------------------------------------------------
@@ -133,14 +174,16 @@ def granted_scopes(ticked: Iterable[Scope]) -> tuple[Scope, ...]:
 # -- markup ------------------------------------------------------------------------------------
 
 
-def _error_div(field_name: str, errors: dict[str, str]) -> str:
+def error_div(field_name: str, errors: dict[str, str]) -> str:
+    """The error shown under a field (``{field}-error``), or '' when it has none."""
     message = errors.get(field_name)
     if message is None:
         return ""
     return f'<div class="error" id="{field_name}-error">{escape(message)}</div>'
 
 
-def _banner(message: str, kind: str = "error") -> str:
+def banner(message: str, kind: str = "error") -> str:
+    """The message at the top of a form (``form-message``), or '' without one."""
     if not message:
         return ""
     return (
@@ -181,10 +224,10 @@ def incoming_form_page(
     return render(
         "applinks-incoming.html",
         markup={
-            "message": _banner(message),
-            "name_error": _error_div("name", form.errors),
-            "redirects_error": _error_div("redirects", form.errors),
-            "scope_error": _error_div("scope", form.errors),
+            "message": banner(message),
+            "name_error": error_div("name", form.errors),
+            "redirects_error": error_div("redirects", form.errors),
+            "scope_error": error_div("scope", form.errors),
             "checkboxes": _checkboxes(boxes),
             "summary": _summary(granted),
         },
@@ -199,30 +242,83 @@ def incoming_form_page(
     )
 
 
-def list_page(base_url: str, clients: Iterable[OAuth2Client]) -> str:
-    """The application links table."""
-    rows = []
-    for client in sorted(clients, key=lambda c: (c.name.lower(), c.created_ms)):
-        rows.append(
-            f'<tr class="application-link" data-id="{escape(client.id)}" '
-            f'data-client-id="{escape(client.client_id)}">'
-            f'<td class="application"><span class="application-name">{escape(client.name)}'
-            '</span> <span class="application-type">External application</span></td>'
-            '<td class="direction">Incoming</td>'
-            '<td class="status">Non-Atlassian</td>'
-            '<td class="actions">'
-            f'<a class="credentials" href="{escape(base_url + client_path(client, "credentials"))}"'
-            ">Credentials</a> "
-            f'<a class="edit" href="{escape(base_url + client_path(client, "edit"))}">Edit</a> '
-            f'<a class="delete" href="{escape(base_url + client_path(client, "delete"))}"'
-            ">Delete</a></td></tr>"
-        )
-    notice = "" if rows else '<p id="no-links">No application links have been configured.</p>'
+class LinkRow(NamedTuple):
+    """One row of the list: its markup, and the name and creation time it is sorted by."""
+
+    name: str
+    created_ms: int
+    markup: str
+
+
+def oauth2_row(base_url: str, client: OAuth2Client) -> LinkRow:
+    """The row of an OAuth 2 "External application" link."""
+    markup = (
+        f'<tr class="application-link" data-link-type="oauth2" data-id="{escape(client.id)}" '
+        f'data-client-id="{escape(client.client_id)}">'
+        f'<td class="application"><span class="application-name">{escape(client.name)}'
+        '</span> <span class="application-type">External application</span></td>'
+        '<td class="direction">Incoming</td>'
+        '<td class="status">Non-Atlassian</td>'
+        '<td class="actions">'
+        f'<a class="credentials" href="{escape(base_url + client_path(client, "credentials"))}"'
+        ">Credentials</a> "
+        f'<a class="edit" href="{escape(base_url + client_path(client, "edit"))}">Edit</a> '
+        f'<a class="delete" href="{escape(base_url + client_path(client, "delete"))}"'
+        ">Delete</a></td></tr>"
+    )
+    return LinkRow(client.name, client.created_ms, markup)
+
+
+def oauth1_row(base_url: str, link: OAuth1Link | PendingLink, application_url: str) -> LinkRow:
+    """The row of an OAuth 1 "Generic Application" link: direction Incoming once its
+    Incoming Authentication is saved, "Not configured" before."""
+    configured = isinstance(link, OAuth1Link)
+    consumer = (
+        f' data-consumer-key="{escape(link.consumer_key)}"' if isinstance(link, OAuth1Link) else ""
+    )
+    url = (
+        f' <span class="application-url">{escape(application_url)}</span>'
+        if application_url
+        else ""
+    )
+    markup = (
+        f'<tr class="application-link" data-link-type="oauth1" data-id="{escape(link.id)}"'
+        f"{consumer}>"
+        f'<td class="application"><span class="application-name">{escape(link.name)}</span> '
+        f'<span class="application-type">{GENERIC_APPLICATION}</span>{url}</td>'
+        f'<td class="direction">{"Incoming" if configured else "Not configured"}</td>'
+        '<td class="status">Non-Atlassian</td>'
+        '<td class="actions">'
+        f'<a class="edit" href="{escape(base_url + oauth1_path(link.id, "edit"))}">Edit</a> '
+        f'<a class="delete" href="{escape(base_url + oauth1_path(link.id, "delete"))}"'
+        ">Delete</a></td></tr>"
+    )
+    return LinkRow(link.name, link.created_ms, markup)
+
+
+def list_page(base_url: str, rows: Iterable[LinkRow]) -> str:
+    """The application links table, by name (case-insensitively), then age."""
+    ordered = [row.markup for row in sorted(rows, key=lambda r: (r.name.lower(), r.created_ms))]
+    notice = "" if ordered else '<p id="no-links">No application links have been configured.</p>'
     return render(
         "applinks-list.html",
-        markup={"rows": "\n".join(rows), "notice": notice},
+        markup={"rows": "\n".join(ordered), "notice": notice},
         create_url=base_url + CREATE_PATH,
     )
+
+
+def link_rows(store: Store) -> list[LinkRow]:
+    """Every row the list shows: OAuth 1 links always, OAuth 2 links from 7.21."""
+    state = oauth1_state(store)
+    base = store.base_url
+    rows = [oauth1_row(base, p, p.application_url) for p in state.pending.values()]
+    rows += [
+        oauth1_row(base, link, state.application_urls.get(link.id, ""))
+        for link in store.oauth1.links.values()
+    ]
+    if store.config.version.supports_oauth2:
+        rows += [oauth2_row(base, client) for client in store.oauth2.clients.values()]
+    return rows
 
 
 def _radio(name: str, value: str, label: str, description: str, checked: bool) -> str:
@@ -291,7 +387,7 @@ def create_link_page(
     return render(
         "applinks-create.html",
         markup={
-            "message": _banner(message, kind),
+            "message": banner(message, kind),
             "type_choices": "\n".join(choices),
             "direction": direction_markup,
         },
@@ -306,7 +402,7 @@ def credentials_page(base_url: str, client: OAuth2Client, token: str, message: s
     labels = [SCOPE_INFO[scope].label for scope in client.scopes]
     return render(
         "applinks-credentials.html",
-        markup={"message": _banner(message, "success")},
+        markup={"message": banner(message, "success")},
         link_name=client.name,
         client_id=client.client_id,
         client_secret=client.client_secret,
@@ -320,12 +416,12 @@ def credentials_page(base_url: str, client: OAuth2Client, token: str, message: s
     )
 
 
-def delete_page(base_url: str, client: OAuth2Client, token: str) -> str:
-    """The confirmation before deleting a link."""
+def delete_page(base_url: str, name: str, path: str, token: str) -> str:
+    """The confirmation before deleting the link ``name``; the form posts to ``path``."""
     return render(
         "applinks-delete.html",
-        link_name=client.name,
-        action=base_url + client_path(client, "delete"),
+        link_name=name,
+        action=base_url + path,
         atl_token=token,
         cancel_url=base_url + LIST_PATH,
     )
@@ -345,7 +441,8 @@ def message_page(title: str, message: str, link_url: str, link_text: str) -> str
 # -- gates -------------------------------------------------------------------------------------
 
 
-def _store(request: web.Request) -> Store:
+def store_of(request: web.Request) -> Store:
+    """The store behind the app."""
     return request.app[store_key]
 
 
@@ -362,7 +459,7 @@ def refuse(request: web.Request) -> web.Response | None:
 
     The login page brings the user back here (a POST comes back to the same path's form).
     """
-    store = _store(request)
+    store = store_of(request)
     principal = principal_of(request)
     if principal.is_sysadmin:
         return None
@@ -397,7 +494,7 @@ def xsrf_refused(store: Store, retry_path: str) -> web.Response:
 
 def _gate(request: web.Request, oauth2_page: bool) -> web.Response | None:
     """Version (404 below 7.21 for OAuth 2 pages), then who is asking."""
-    store = _store(request)
+    store = store_of(request)
     if oauth2_page and not store.config.version.supports_oauth2:
         return not_found(store)
     return refuse(request)
@@ -408,7 +505,7 @@ def _client_page(request: web.Request) -> OAuth2Client | web.Response:
     refused = _gate(request, oauth2_page=True)
     if refused is not None:
         return refused
-    store = _store(request)
+    store = store_of(request)
     client = store.oauth2.find_client(request.match_info["id"])
     if client is None:
         return not_found(store, "The application link you are looking for does not exist.")
@@ -420,12 +517,14 @@ def _no_store(response: web.Response) -> web.Response:
     return response
 
 
-def _token(request: web.Request) -> str:
-    return xsrf_token(_store(request), request)
+def form_token(request: web.Request) -> str:
+    """The ``atl_token`` a form rendered for this request carries."""
+    return xsrf_token(store_of(request), request)
 
 
-def _xsrf_passes(request: web.Request, form: Form) -> bool:
-    return xsrf_ok(_store(request), request, {name: values[0] for name, values in form.items()})
+def xsrf_passes(request: web.Request, form: Form) -> bool:
+    """Whether a submitted form passes the XSRF check."""
+    return xsrf_ok(store_of(request), request, {name: values[0] for name, values in form.items()})
 
 
 # -- handlers ----------------------------------------------------------------------------------
@@ -436,9 +535,8 @@ async def list_application_links(request: web.Request) -> web.Response:
     refused = _gate(request, oauth2_page=False)
     if refused is not None:
         return refused
-    store = _store(request)
-    clients = store.oauth2.clients.values() if store.config.version.supports_oauth2 else ()
-    return html_response(list_page(store.base_url, clients))
+    store = store_of(request)
+    return html_response(list_page(store.base_url, link_rows(store)))
 
 
 async def get_create_link(request: web.Request) -> web.Response:
@@ -446,15 +544,19 @@ async def get_create_link(request: web.Request) -> web.Response:
     refused = _gate(request, oauth2_page=False)
     if refused is not None:
         return refused
-    store = _store(request)
+    store = store_of(request)
     oauth2 = store.config.version.supports_oauth2
-    return html_response(create_link_page(store.base_url, oauth2, _token(request)))
+    return html_response(create_link_page(store.base_url, oauth2, form_token(request)))
 
 
 def create_link_choice(oauth2: bool, app_type: str, direction: str) -> tuple[int, str]:
-    """Where the dialog's choice leads: (303, '') to the incoming form, else (status, message)."""
+    """Where the dialog's choice leads: (303, the next page's path), else (status, message).
+
+    Atlassian product goes to the OAuth 1 pages (every version; the direction is ignored);
+    External application + Incoming to the OAuth 2 incoming form (7.21+).
+    """
     if app_type == ATLASSIAN:
-        return 501, ATLASSIAN_NOT_OFFERED
+        return 303, NEW_OAUTH1_PATH
     if app_type != EXTERNAL:
         return 400, "Choose an application type."
     if not oauth2:
@@ -465,30 +567,30 @@ def create_link_choice(oauth2: bool, app_type: str, direction: str) -> tuple[int
         return 501, OUTGOING_NOT_OFFERED
     if direction != INCOMING:
         return 400, "Choose a direction."
-    return 303, ""
+    return 303, NEW_INCOMING_PATH
 
 
 async def post_create_link(request: web.Request) -> web.Response:
-    """``POST .../createLink``: Continue; External + Incoming goes on to the incoming form."""
+    """``POST .../createLink``: Continue, on to the OAuth 1 pages or the OAuth 2 form."""
     refused = _gate(request, oauth2_page=False)
     if refused is not None:
         return refused
-    store = _store(request)
+    store = store_of(request)
     form = await read_form(request)
-    if not _xsrf_passes(request, form):
+    if not xsrf_passes(request, form):
         return xsrf_refused(store, CREATE_PATH)
     oauth2 = store.config.version.supports_oauth2
     app_type, direction = first(form, "application-type"), first(form, "direction")
     status, message = create_link_choice(oauth2, app_type, direction)
     if status == 303:
-        return redirect(store.base_url + NEW_INCOMING_PATH, status=303)
+        return redirect(store.base_url + message, status=303)
     kind = "warning" if status == 501 else "error"
     shown_type = app_type if app_type in (ATLASSIAN, EXTERNAL) and oauth2 else ""
     shown_direction = direction if direction in (INCOMING, OUTGOING) else ""
     page = create_link_page(
         store.base_url,
         oauth2,
-        _token(request),
+        form_token(request),
         app_type=shown_type,
         direction=shown_direction,
         message=message,
@@ -502,9 +604,9 @@ async def get_new_incoming_link(request: web.Request) -> web.Response:
     refused = _gate(request, oauth2_page=True)
     if refused is not None:
         return refused
-    store = _store(request)
+    store = store_of(request)
     page = incoming_form_page(
-        store.base_url, NEW_INCOMING_PATH, LinkForm(), _token(request), heading=NEW_HEADING
+        store.base_url, NEW_INCOMING_PATH, LinkForm(), form_token(request), heading=NEW_HEADING
     )
     return html_response(page)
 
@@ -518,16 +620,24 @@ def _submitted(form: Form) -> tuple[LinkForm, tuple[Scope, ...]]:
     return entered, ticked or (NO_PERMISSION_TICKED_MEANS,)
 
 
+def _check_oauth1_names(store: Store, entered: LinkForm) -> None:
+    """An error on ``name`` when an OAuth 1 link already has it (the OAuth 2 backend checks
+    only its own clients)."""
+    if entered.name.strip() and oauth1_name_taken(store, entered.name):
+        entered.errors.setdefault("name", f"An application named {entered.name} already exists")
+
+
 async def create_incoming_link(request: web.Request) -> web.Response:
     """``POST .../oauth2/incoming/new``: Save; shows the credentials, or the form with errors."""
     refused = _gate(request, oauth2_page=True)
     if refused is not None:
         return refused
-    store = _store(request)
+    store = store_of(request)
     form = await read_form(request)
-    if not _xsrf_passes(request, form):
+    if not xsrf_passes(request, form):
         return xsrf_refused(store, NEW_INCOMING_PATH)
     entered, scopes = _submitted(form)
+    _check_oauth1_names(store, entered)
     user = principal_of(request).user
     assert user is not None  # refuse() let only a system administrator through
     if not entered.errors:
@@ -543,7 +653,7 @@ async def create_incoming_link(request: web.Request) -> web.Response:
         store.base_url,
         NEW_INCOMING_PATH,
         entered,
-        _token(request),
+        form_token(request),
         heading=NEW_HEADING,
         message=NOT_SAVED,
     )
@@ -555,7 +665,7 @@ async def get_client_credentials(request: web.Request) -> web.Response:
     found = _client_page(request)
     if isinstance(found, web.Response):
         return found
-    page = credentials_page(_store(request).base_url, found, _token(request))
+    page = credentials_page(store_of(request).base_url, found, form_token(request))
     return _no_store(html_response(page))
 
 
@@ -564,9 +674,9 @@ async def reset_client_secret(request: web.Request) -> web.Response:
     found = _client_page(request)
     if isinstance(found, web.Response):
         return found
-    store = _store(request)
+    store = store_of(request)
     form = await read_form(request)
-    if not _xsrf_passes(request, form):
+    if not xsrf_passes(request, form):
         return xsrf_refused(store, client_path(found, "credentials"))
     store.oauth2.reset_secret(found)
     return redirect(store.base_url + client_path(found, "credentials"), status=303)
@@ -577,12 +687,12 @@ async def get_edit_client(request: web.Request) -> web.Response:
     found = _client_page(request)
     if isinstance(found, web.Response):
         return found
-    store = _store(request)
+    store = store_of(request)
     page = incoming_form_page(
         store.base_url,
         client_path(found, "edit"),
         LinkForm.of_client(found),
-        _token(request),
+        form_token(request),
         heading=EDIT_HEADING,
     )
     return html_response(page)
@@ -593,11 +703,12 @@ async def update_client(request: web.Request) -> web.Response:
     found = _client_page(request)
     if isinstance(found, web.Response):
         return found
-    store = _store(request)
+    store = store_of(request)
     form = await read_form(request)
-    if not _xsrf_passes(request, form):
+    if not xsrf_passes(request, form):
         return xsrf_refused(store, client_path(found, "edit"))
     entered, scopes = _submitted(form)
+    _check_oauth1_names(store, entered)
     if not entered.errors:
         try:
             redirects = split_redirects(entered.redirects)
@@ -610,7 +721,7 @@ async def update_client(request: web.Request) -> web.Response:
         store.base_url,
         client_path(found, "edit"),
         entered,
-        _token(request),
+        form_token(request),
         heading=EDIT_HEADING,
         message=NOT_SAVED,
     )
@@ -622,7 +733,10 @@ async def get_delete_client(request: web.Request) -> web.Response:
     found = _client_page(request)
     if isinstance(found, web.Response):
         return found
-    return html_response(delete_page(_store(request).base_url, found, _token(request)))
+    page = delete_page(
+        store_of(request).base_url, found.name, client_path(found, "delete"), form_token(request)
+    )
+    return html_response(page)
 
 
 async def delete_client(request: web.Request) -> web.Response:
@@ -630,9 +744,9 @@ async def delete_client(request: web.Request) -> web.Response:
     found = _client_page(request)
     if isinstance(found, web.Response):
         return found
-    store = _store(request)
+    store = store_of(request)
     form = await read_form(request)
-    if not _xsrf_passes(request, form):
+    if not xsrf_passes(request, form):
         return xsrf_refused(store, client_path(found, "delete"))
     store.oauth2.delete_client(found)
     return redirect(store.base_url + LIST_PATH, status=303)

@@ -14,6 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
+from simulator.applinks.pages import link_name_taken
 from simulator.config import ConfigError
 from simulator.control import parsing
 from simulator.control.openapi import build_document, hidden
@@ -197,6 +198,8 @@ async def create_applink(request: web.Request) -> web.Response:
     """Create an incoming link in one call, as an admin would on the admin pages."""
     store = _store(request)
     wanted = parsing.applink(await _json_body(request))
+    if link_name_taken(store, wanted.name):
+        raise ValidationError(f"An application named {wanted.name} already exists.", "name")
     if isinstance(wanted, parsing.OAuth1LinkRequest):
         return json_response(create_oauth1_link(store, wanted).to_json(), status=201)
     if not store.config.version.supports_oauth2:
@@ -217,9 +220,6 @@ async def create_applink(request: web.Request) -> web.Response:
 
 def create_oauth1_link(store: Store, wanted: parsing.OAuth1LinkRequest) -> OAuth1Link:
     """An OAuth 1 link (every version has them); bad fields are 400 naming the field."""
-    taken = {client.name.strip().lower() for client in store.oauth2.clients.values()}
-    if wanted.name.strip().lower() in taken:
-        raise ValidationError(f"An application named {wanted.name} already exists.", "name")
     if wanted.execute_as and wanted.execute_as.lower() not in store.catalog.users_by_name:
         raise ValidationError(f"No user is named {wanted.execute_as}.", "execute_as")
     try:

@@ -91,3 +91,34 @@ class AccessToken:
     expires: float
     session_handle: str
     session_expires: float
+
+
+@dataclass(slots=True)
+class PendingLink:
+    """An OAuth 1 link made on the admin pages whose Incoming Authentication is not saved yet
+    (the backend holds only links with a consumer key and a public key)."""
+
+    id: str
+    name: str
+    application_url: str
+    created: float
+
+    @property
+    def created_ms(self) -> int:
+        """Creation time in epoch milliseconds."""
+        return int(self.created * 1000)
+
+
+@dataclass(slots=True)
+class OAuth1PageState:
+    """What the admin pages keep beside the OAuth 1 backend."""
+
+    #: Links without Incoming Authentication, by id.
+    pending: dict[str, PendingLink] = field(default_factory=dict)
+    #: The Application URL entered for a backend link, by the link's id.
+    application_urls: dict[str, str] = field(default_factory=dict)
+
+    def clear(self) -> None:
+        """Forget every waiting link and URL."""
+        self.pending.clear()
+        self.application_urls.clear()

@@ -1,8 +1,9 @@
 """Tests of the Application Links pages and the OAuth 2 client REST, with a tiny browser.
 
 The helpers parse pages with :mod:`html.parser` into a small element tree, find forms and
-submit them as a browser would: text and hidden fields with their values, checkboxes and
-radio buttons only when checked, the submit button without a name.
+submit them as a browser would: text and hidden fields and text areas with their values,
+checkboxes and radio buttons only when checked, a select's selected (else first) option, the
+submit button without a name.
 """
 
 from __future__ import annotations
@@ -37,6 +38,11 @@ class Element:
         yield self
         for child in self.children:
             yield from child.walk()
+
+    @property
+    def raw_text(self) -> str:
+        """All text inside, as written (a text area's value)."""
+        return "".join(self.own_text) + "".join(child.raw_text for child in self.children)
 
     @property
     def text(self) -> str:
@@ -107,18 +113,34 @@ def parse(page: str) -> Element:
     return builder.root
 
 
+def _selected(select: Element) -> str:
+    options = select.all("option")
+    chosen = next((o for o in options if "selected" in o.attrs), options[0] if options else None)
+    if chosen is None:
+        return ""
+    return chosen.attrs.get("value", chosen.text)
+
+
 def form_fields(
     form: Element, changes: Mapping[str, str | Sequence[str]] | None = None
 ) -> list[tuple[str, str]]:
     """What a browser submits for ``form`` after the user made ``changes``.
 
-    A change to a text field replaces its value; a change to checkboxes or radio buttons
-    names the values that end up checked (a string or a list of strings).
+    A change to a text field, text area or select replaces its value; a change to checkboxes
+    or radio buttons names the values that end up checked (a string or a list of strings).
     """
     changes = changes or {}
     pairs: list[tuple[str, str]] = []
-    for element in form.inputs():
+    for element in form.walk():
+        if element.tag not in ("input", "textarea", "select"):
+            continue
         name = element.attrs.get("name")
+        if element.tag != "input":
+            if name:
+                change = changes.get(name)
+                value = element.raw_text if element.tag == "textarea" else _selected(element)
+                pairs.append((name, change if isinstance(change, str) else value))
+            continue
         kind = element.attrs.get("type", "text")
         if not name or kind in ("submit", "button", "reset"):
             continue

@@ -225,7 +225,6 @@ async def test_continue_with_external_incoming_goes_to_the_incoming_form(
 @pytest.mark.parametrize(
     ("changes", "status", "message"),
     [
-        ({"application-type": "atlassian"}, 501, "does not offer Atlassian product"),
         ({"direction": "outgoing"}, 501, "does not offer outgoing links"),
         ({"application-type": []}, 400, "Choose an application type."),
         ({"direction": []}, 400, "Choose a direction."),
@@ -245,6 +244,19 @@ async def test_continue_with_a_path_not_offered_rerenders_with_a_message(
     page = parse(await response.text())
     assert message in page.by_id("form-message").text
     assert page.find_id("create-link-form") is not None
+
+
+@pytest.mark.parametrize("direction", ["incoming", "outgoing", []])
+async def test_continue_with_atlassian_product_goes_to_the_oauth1_pages(
+    client: Client, store: Store, direction: str | list[str]
+) -> None:
+    await login(client)
+    form = (await open_page(client, CREATE)).by_id("create-link-form")
+    response = await submit(
+        client, store.base_url, form, {"application-type": "atlassian", "direction": direction}
+    )
+    assert response.status == 303
+    assert response.headers["Location"] == store.base_url + "/plugins/servlet/applinks/oauth1/new"
 
 
 async def test_continue_without_xsrf_token_is_refused(client: Client, store: Store) -> None:
