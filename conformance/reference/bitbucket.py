@@ -1,0 +1,167 @@
+"""The reference's client of Bitbucket Data Center: REST API 1.0 and the OAuth 2 provider.
+
+One :class:`BitbucketClient` per base URL, over the app's shared ``aiohttp.ClientSession``.
+It only speaks HTTP: every call answers an :class:`Answer` (status, the user Bitbucket
+authenticated, the body) and the caller decides; a server that cannot be reached raises
+:class:`BitbucketUnreachableError`. Paths are relative to the base URL, so a context path
+(``https://host/bitbucket``) is kept.
+
+Form posts to the OAuth 2 provider are ``application/x-www-form-urlencoded`` with the client
+credentials in the body, the only client authentication Bitbucket reads.
+
+Checking client credentials without a user: :meth:`BitbucketClient.revoke` with a dummy
+token. Bitbucket's revoke endpoint follows RFC 7009: it authenticates the client first
+(unknown client or wrong secret -> ``invalid_client``, 401) and answers 200 for a token it
+does not know, so a 200 means the Client ID and Secret are right and nothing was revoked.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, unquote
+
+import aiohttp
+from yarl import URL
+
+TIMEOUT = aiohttp.ClientTimeout(total=20, connect=5)
+FORM_HEADERS = {"Accept": "application/json"}
+
+
+class BitbucketUnreachableError(Exception):
+    """Bitbucket could not be asked (connection refused, timeout, broken answer)."""
+
+    def __init__(self, base_url: str, reason: str) -> None:
+        super().__init__(f"{base_url}: {reason}")
+        self.base_url = base_url
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What Bitbucket answered."""
+
+    status: int
+    #: ``X-AUSERNAME``, URL-decoded: the user Bitbucket authenticated (None: anonymous).
+    username: str | None
+    body: bytes
+
+    def json(self) -> Any:
+        """The body as JSON, or None when it is not JSON."""
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return None
+
+    @property
+    def oauth_error(self) -> tuple[str, str]:
+        """``(error, error_description)`` of an OAuth error answer ('' when absent)."""
+        body = self.json()
+        if not isinstance(body, dict):
+            return "", ""
+        error, description = body.get("error", ""), body.get("error_description", "")
+        return (
+            error if isinstance(error, str) else "",
+            description if isinstance(description, str) else "",
+        )
+
+    @property
+    def error_text(self) -> str:
+        """Every error text in the answer: OAuth ``error``/``error_description`` and the
+        messages of Bitbucket's ``{"errors": [...]}`` envelope."""
+        body = self.json()
+        if not isinstance(body, dict):
+            return ""
+        texts = [" ".join(self.oauth_error)]
+        errors = body.get("errors")
+        if isinstance(errors, list):
+            texts += [str(e.get("message", "")) for e in errors if isinstance(e, dict)]
+        message = body.get("message")
+        if isinstance(message, str):
+            texts.append(message)
+        return " ".join(t for t in texts if t.strip())
+
+
+def segment(value: str) -> str:
+    """A path segment, percent-encoded."""
+    return quote(value, safe="~")
+
+
+class BitbucketClient:
+    """Calls one Bitbucket server."""
+
+    def __init__(self, http: aiohttp.ClientSession, base_url: str) -> None:
+        self.http = http
+        self.base_url = base_url
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        params: Mapping[str, str] | None = None,
+        form: Mapping[str, str] | None = None,
+    ) -> Answer:
+        headers = dict(FORM_HEADERS)
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        url = URL(self.base_url + path, encoded=True)
+        try:
+            async with self.http.request(
+                method,
+                url,
+                params=params,
+                data=dict(form) if form is not None else None,
+                headers=headers,
+                allow_redirects=False,
+                timeout=TIMEOUT,
+            ) as response:
+                body = await response.read()
+                raw_user = response.headers.get("X-AUSERNAME")
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise BitbucketUnreachableError(self.base_url, describe(exc)) from exc
+        return Answer(response.status, unquote(raw_user) if raw_user else None, body)
+
+    async def application_properties(self, token: str | None = None) -> Answer:
+        """``GET rest/api/1.0/application-properties`` (anonymous, or as the token's user)."""
+        return await self._send("GET", "/rest/api/1.0/application-properties", token=token)
+
+    async def revoke(self, token: str, client_id: str, client_secret: str) -> Answer:
+        """``POST rest/oauth2/latest/revoke`` (RFC 7009), client credentials in the body."""
+        form = {"token": token, "client_id": client_id, "client_secret": client_secret}
+        return await self._send("POST", "/rest/oauth2/latest/revoke", form=form)
+
+    async def token(self, form: Mapping[str, str]) -> Answer:
+        """``POST rest/oauth2/latest/token`` with a form (a grant and client credentials)."""
+        return await self._send("POST", "/rest/oauth2/latest/token", form=form)
+
+    async def users(self, token: str, text: str, start: int) -> Answer:
+        """``GET rest/api/1.0/users?filter=`` (a page)."""
+        params = {"filter": text, "start": str(start), "limit": "100"}
+        return await self._send("GET", "/rest/api/1.0/users", token=token, params=params)
+
+    async def user(self, token: str, slug: str) -> Answer:
+        """``GET rest/api/1.0/users/{slug}``."""
+        return await self._send("GET", f"/rest/api/1.0/users/{segment(slug)}", token=token)
+
+    async def repos(self, token: str, start: int, limit: int) -> Answer:
+        """``GET rest/api/1.0/repos?permission=REPO_READ`` (a page)."""
+        params = {"permission": "REPO_READ", "start": str(start), "limit": str(limit)}
+        return await self._send("GET", "/rest/api/1.0/repos", token=token, params=params)
+
+    async def raw(self, token: str, project: str, slug: str, path: str) -> Answer:
+        """``GET rest/api/1.0/projects/{key}/repos/{slug}/raw/{path}`` (default branch)."""
+        where = f"/rest/api/1.0/projects/{segment(project)}/repos/{segment(slug)}/raw/"
+        return await self._send("GET", where + quote(path, safe="/"), token=token)
+
+
+def describe(exc: BaseException) -> str:
+    """A short, human reason for a failed request."""
+    if isinstance(exc, TimeoutError):
+        return "the request timed out"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return f"cannot connect ({exc.os_error.strerror or exc.os_error})"
+    return str(exc) or type(exc).__name__

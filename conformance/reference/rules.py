@@ -1,0 +1,280 @@
+"""Every rule of the reference integration, each in one small, named place.
+
+The flow modules (:mod:`conformance.reference.service`) only sequence these rules; a mutant
+of the reference changes one of them. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+# -- what the implementation offers ----------------------------------------------------------
+
+PROTOCOL_VERSION = 1
+NAME = "bbdc-sim reference"
+PLATFORM = "bitbucket-server"
+PLATFORM_LABEL = "Bitbucket Data Center / Server"
+#: OAuth versions the Add Integration form offers. OAuth 1 joins with its own preparation
+#: step in :class:`conformance.reference.service.Reference` (see ``_prepare``).
+OAUTH_VERSIONS: tuple[int, ...] = (2,)
+OFFERS_REPOSITORIES = True
+
+# -- OAuth 2 parameters ----------------------------------------------------------------------
+
+#: Bitbucket's first version with OAuth 2 application links (the guide's note).
+OAUTH2_MINIMUM_VERSION = (7, 21, 0)
+#: The least the integration needs: read the user's repositories.
+SCOPE = "REPO_READ"
+PKCE_METHOD = "S256"
+#: Refresh an access token this many seconds before its announced expiry.
+EXPIRY_MARGIN_SECONDS = 30.0
+#: Page size when listing repositories (the server may cap it; ``nextPageStart`` is followed).
+PAGE_LIMIT = 100
+#: The token sent to the revoke endpoint to check client credentials without a user.
+CREDENTIALS_PROBE_TOKEN = "bbdc-sim-reference-credentials-probe"  # noqa: S105 (not a secret)
+
+# -- the browser session ---------------------------------------------------------------------
+
+SESSION_COOKIE = "REFSESSION"
+
+# -- what people are told --------------------------------------------------------------------
+
+STATE_MISMATCH = "The login could not be verified (state mismatch); please try again."
+ACCESS_DENIED = "You denied access to Bitbucket; you are not logged in."
+TWO_FACTOR_BLOCKED = (
+    "Bitbucket's two-factor authentication plugin (U2F & TOTP) blocked the OAuth login: "
+    "an administrator must enable its OAuth whitelist."
+)
+LOGIN_NO_LONGER_VALID = "Your Bitbucket login is no longer valid; log in again."
+WRONG_CLIENT_CREDENTIALS = (
+    "Bitbucket rejected the Client ID / Client Secret (invalid_client). "
+    "Copy them again from the application link."
+)
+LOGIN_CLIENT_REJECTED = (
+    "Bitbucket rejected this integration's Client ID / Client Secret (invalid_client); "
+    "an administrator must copy them again from the application link. You are not logged in."
+)
+NOT_LOGGED_IN = "You are not logged in."
+MISSING_CREDENTIALS = "Enter the Client ID and the Client Secret shown by Bitbucket."
+
+
+class RefusalError(Exception):
+    """A request the integration refuses; ``status`` is what the driver protocol answers."""
+
+    def __init__(self, message: str, status: int = 422) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+# -- the Add Integration form ----------------------------------------------------------------
+
+
+def check_platform(platform: object) -> str:
+    """The platform: only Bitbucket Data Center / Server."""
+    if not isinstance(platform, str):
+        raise RefusalError("platform must be a string.", 400)
+    if platform != PLATFORM:
+        raise RefusalError(f"Unknown platform {platform!r}; this integration offers {PLATFORM!r}.")
+    return platform
+
+
+def check_oauth_version(version: object) -> int:
+    """The OAuth version: a number the form offers."""
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise RefusalError("oauth_version must be a number.", 400)
+    if version not in OAUTH_VERSIONS:
+        offered = ", ".join(str(v) for v in OAUTH_VERSIONS)
+        raise RefusalError(f"OAuth {version} is not offered; choose one of: {offered}.")
+    return version
+
+
+def normalise_base_url(raw: object) -> str:
+    """The Bitbucket base URL: absolute http(s), no query or fragment; a trailing slash is
+    dropped, a context path (``https://host/bitbucket``) is kept."""
+    if not isinstance(raw, str):
+        raise RefusalError("base_url must be a string.", 400)
+    text = raw.strip()
+    parts = urlsplit(text)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise RefusalError(f"The base URL must be an absolute http(s) URL: {text!r}.")
+    if parts.query or parts.fragment or "#" in text:
+        raise RefusalError(f"The base URL must not carry a query or a fragment: {text!r}.")
+    return urlunsplit((parts.scheme.lower(), parts.netloc, parts.path.rstrip("/"), "", ""))
+
+
+def parse_version(text: str) -> tuple[int, int, int] | None:
+    """``9.4.16`` -> (9, 4, 16); the leading numbers of a longer version; None if none."""
+    match = re.match(r"^\s*(\d+)\.(\d+)(?:\.(\d+))?", text)
+    if match is None:
+        return None
+    major, minor, patch = match.groups()
+    return int(major), int(minor), int(patch or 0)
+
+
+def offers_oauth2(version: tuple[int, int, int]) -> bool:
+    """Whether this Bitbucket version has OAuth 2 application links."""
+    return version >= OAUTH2_MINIMUM_VERSION
+
+
+def oauth2_unavailable(version_text: str) -> str:
+    """What the form says when the server is too old for OAuth 2."""
+    return (
+        f"Bitbucket {version_text} does not offer OAuth 2 (it needs 7.21 or later); "
+        "use OAuth 1 instead: choose OAuth 1 as the OAuth version and follow the "
+        "Bitbucket Data Center / Server OAuth 1 setup guide."
+    )
+
+
+def unreachable(base_url: str, reason: str) -> str:
+    """What the form says when Bitbucket cannot be asked."""
+    return f"Bitbucket at {base_url} did not answer: {reason}"
+
+
+def setup_link(base_url: str) -> str:
+    """Where the admin creates the application link."""
+    return base_url + "/plugins/servlet/applinks/listApplicationLinks"
+
+
+def new_integration_id() -> str:
+    """A short, unguessable integration id."""
+    return secrets.token_hex(5)
+
+
+def integration_slug(integration_id: str) -> str:
+    """The integration's slug in its URLs (unique per integration, like Packagist's)."""
+    return f"bitbucketserver-{integration_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackUrls:
+    """The two redirect URLs the form displays, in Packagist's order."""
+
+    register: str
+    login: str
+
+    def as_tuple(self) -> tuple[str, ...]:
+        """Both, in the order the form shows them."""
+        return (self.register, self.login)
+
+
+def callback_urls(public_url: str, slug: str) -> CallbackUrls:
+    """``/oauth/register/service/<slug>`` and ``/oauth/login/check-custom/<slug>``."""
+    return CallbackUrls(
+        register=f"{public_url}/oauth/register/service/{slug}",
+        login=f"{public_url}/oauth/login/check-custom/{slug}",
+    )
+
+
+def login_link(public_url: str, slug: str) -> str:
+    """The login link shared with users, specific to the integration."""
+    return f"{public_url}/login/{slug}"
+
+
+def integrations_page(public_url: str) -> str:
+    """Where the form sends the admin after "Create Integration"."""
+    return f"{public_url}/integrations"
+
+
+def home_page(public_url: str) -> str:
+    """Where a logged-in user lands."""
+    return f"{public_url}/"
+
+
+# -- the login -------------------------------------------------------------------------------
+
+
+def new_state() -> str:
+    """An unguessable ``state`` bound to the browser session."""
+    return secrets.token_urlsafe(32)
+
+
+def new_code_verifier() -> str:
+    """A PKCE verifier: 64 characters of ``[A-Za-z0-9-_]`` (RFC 7636 allows 43-128)."""
+    return secrets.token_urlsafe(48)
+
+
+def code_challenge(verifier: str) -> str:
+    """The S256 challenge: BASE64URL(SHA-256(verifier)) without padding."""
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def authorize_url(
+    base_url: str, client_id: str, redirect_uri: str, state: str, challenge: str
+) -> str:
+    """The authorize request: code flow, ``REPO_READ``, ``state`` and PKCE S256."""
+    query = urlencode(
+        {
+            "client_id": client_id,
+            "redirect_uri": redirect_uri,
+            "response_type": "code",
+            "scope": SCOPE,
+            "state": state,
+            "code_challenge": challenge,
+            "code_challenge_method": PKCE_METHOD,
+        }
+    )
+    return f"{base_url}/rest/oauth2/latest/authorize?{query}"
+
+
+def state_matches(expected: str | None, given: str | None) -> bool:
+    """Whether the callback's ``state`` is the one this browser session was given."""
+    if not expected or not given:
+        return False
+    return hmac.compare_digest(expected.encode(), given.encode())
+
+
+def callback_error(error: str, description: str) -> str:
+    """What the user is told when Bitbucket sends ``?error=`` back instead of a code."""
+    if error == "access_denied":
+        return ACCESS_DENIED
+    detail = f"{error}: {description}" if description else error
+    return f"Bitbucket refused the login ({detail}); you are not logged in."
+
+
+def mentions_two_factor(text: str) -> bool:
+    """Whether an error from Bitbucket names two-factor authentication (the 2FA plugin)."""
+    lowered = text.lower()
+    return "two-factor" in lowered or "two factor" in lowered or "2fa" in lowered
+
+
+def two_factor_blocked(status: int, error_text: str) -> bool:
+    """A 401/403 that names two-factor authentication: the plugin blocks OAuth."""
+    return status in (401, 403) and mentions_two_factor(error_text)
+
+
+def token_error(error: str, description: str) -> str:
+    """What the user is told when the token exchange fails (other than a 2FA block)."""
+    if error == "invalid_client":
+        return LOGIN_CLIENT_REJECTED
+    detail = f"{error}: {description}" if description else error
+    return f"Bitbucket refused the token exchange ({detail}); please log in again."
+
+
+def token_expired(expires_at: float, now: float) -> bool:
+    """Whether an access token is (about to be) expired by the integration's own clock."""
+    return now >= expires_at - EXPIRY_MARGIN_SECONDS
+
+
+def refresh_failure_logs_out(status: int) -> bool:
+    """A refresh that Bitbucket refuses (4xx: link deleted, token revoked) ends the login;
+    a server error or an outage does not."""
+    return 400 <= status < 500
+
+
+def credentials_rejected(status: int, error: str) -> bool:
+    """The revoke probe's answer to wrong client credentials."""
+    return status in (400, 401) and error == "invalid_client"
+
+
+def token_rejected(status: int, username: str | None) -> bool:
+    """Bitbucket did not take the access token: a 401, or an answer without ``X-AUSERNAME``
+    (an unknown or expired Bearer token counts as anonymous)."""
+    return status == 401 or username is None

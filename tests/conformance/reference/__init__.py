@@ -1,0 +1,1 @@
+"""Tests of the reference integration against a served simulator."""
