@@ -1,4 +1,5 @@
-"""The reference's client of Bitbucket Data Center: REST API 1.0 and the OAuth 2 provider.
+"""The reference's client of Bitbucket Data Center: REST API 1.0 and the OAuth 2 and OAuth 1
+providers.
 
 One :class:`BitbucketClient` per base URL, over the app's shared ``aiohttp.ClientSession``.
 It only speaks HTTP: every call answers an :class:`Answer` (status, the user Bitbucket
@@ -13,6 +14,12 @@ Checking client credentials without a user: :meth:`BitbucketClient.revoke` with 
 token. Bitbucket's revoke endpoint follows RFC 7009: it authenticates the client first
 (unknown client or wrong secret -> ``invalid_client``, 401) and answers 200 for a token it
 does not know, so a 200 means the Client ID and Secret are right and nothing was revoked.
+
+Every REST call takes a :data:`Credential`: an OAuth 2 access token (sent as ``Bearer``) or an
+:class:`~conformance.reference.oauth1.OAuth1Signer` (the request is signed with oauthlib,
+RSA-SHA1 in the ``Authorization`` header, over the exact URL sent, query included). The OAuth 1
+servlets (request-token, access-token) answer form-encoded pairs, and their problems as
+``oauth_problem`` (body and ``WWW-Authenticate``): see :attr:`Answer.oauth1_problem`.
 """
 
 from __future__ import annotations
@@ -21,13 +28,18 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 import aiohttp
+from oauthlib.oauth1.rfc5849.utils import parse_authorization_header
 from yarl import URL
+
+from conformance.reference.oauth1 import OAuth1Signer
 
 TIMEOUT = aiohttp.ClientTimeout(total=20, connect=5)
 FORM_HEADERS = {"Accept": "application/json"}
+#: How a call authenticates: an OAuth 2 access token (Bearer) or an OAuth 1 signer.
+Credential = str | OAuth1Signer
 
 
 class BitbucketUnreachableError(Exception):
@@ -47,6 +59,8 @@ class Answer:
     #: ``X-AUSERNAME``, URL-decoded: the user Bitbucket authenticated (None: anonymous).
     username: str | None
     body: bytes
+    #: The ``WWW-Authenticate`` header (OAuth 1 problems are named there too).
+    www_authenticate: str | None = None
 
     def json(self) -> Any:
         """The body as JSON, or None when it is not JSON."""
@@ -67,14 +81,35 @@ class Answer:
             description if isinstance(description, str) else "",
         )
 
+    def form(self) -> dict[str, str]:
+        """The body as form-encoded pairs (the OAuth 1 servlets' answers); {} when it is not."""
+        try:
+            return dict(parse_qsl(self.body.decode("utf-8"), strict_parsing=True))
+        except (UnicodeDecodeError, ValueError):
+            return {}
+
+    @property
+    def oauth1_problem(self) -> tuple[str, str]:
+        """``(oauth_problem, oauth_problem_advice)`` of an OAuth 1 problem answer, from the
+        form body or else the ``WWW-Authenticate`` header ('' when absent)."""
+        pairs = self.form()
+        if "oauth_problem" not in pairs and self.www_authenticate:
+            try:
+                pairs = dict(parse_authorization_header(self.www_authenticate))
+            except ValueError:
+                pairs = {}
+        return pairs.get("oauth_problem", ""), pairs.get("oauth_problem_advice", "")
+
     @property
     def error_text(self) -> str:
-        """Every error text in the answer: OAuth ``error``/``error_description`` and the
-        messages of Bitbucket's ``{"errors": [...]}`` envelope."""
+        """Every error text in the answer: OAuth 2 ``error``/``error_description``, OAuth 1
+        ``oauth_problem`` and its advice, and the messages of Bitbucket's ``{"errors": [...]}``
+        envelope."""
+        problem = " ".join(self.oauth1_problem).strip()
         body = self.json()
         if not isinstance(body, dict):
-            return ""
-        texts = [" ".join(self.oauth_error)]
+            return problem
+        texts = [problem, " ".join(self.oauth_error)]
         errors = body.get("errors")
         if isinstance(errors, list):
             texts += [str(e.get("message", "")) for e in errors if isinstance(e, dict)]
@@ -101,19 +136,23 @@ class BitbucketClient:
         method: str,
         path: str,
         *,
-        token: str | None = None,
+        auth: Credential | None = None,
         params: Mapping[str, str] | None = None,
         form: Mapping[str, str] | None = None,
     ) -> Answer:
         headers = dict(FORM_HEADERS)
-        if token is not None:
-            headers["Authorization"] = f"Bearer {token}"
-        url = URL(self.base_url + path, encoded=True)
+        url = self.base_url + path
+        if params:
+            url += "?" + urlencode(params, quote_via=quote)
+        if isinstance(auth, OAuth1Signer):
+            url, signature = auth.sign(method, url)
+            headers.update(signature)
+        elif auth is not None:
+            headers["Authorization"] = f"Bearer {auth}"
         try:
             async with self.http.request(
                 method,
-                url,
-                params=params,
+                URL(url, encoded=True),
                 data=dict(form) if form is not None else None,
                 headers=headers,
                 allow_redirects=False,
@@ -121,13 +160,24 @@ class BitbucketClient:
             ) as response:
                 body = await response.read()
                 raw_user = response.headers.get("X-AUSERNAME")
+                challenge = response.headers.get("WWW-Authenticate")
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise BitbucketUnreachableError(self.base_url, describe(exc)) from exc
-        return Answer(response.status, unquote(raw_user) if raw_user else None, body)
+        return Answer(response.status, unquote(raw_user) if raw_user else None, body, challenge)
 
-    async def application_properties(self, token: str | None = None) -> Answer:
-        """``GET rest/api/1.0/application-properties`` (anonymous, or as the token's user)."""
-        return await self._send("GET", "/rest/api/1.0/application-properties", token=token)
+    async def application_properties(self, auth: Credential | None = None) -> Answer:
+        """``GET rest/api/1.0/application-properties`` (anonymous, or as the caller's user)."""
+        return await self._send("GET", "/rest/api/1.0/application-properties", auth=auth)
+
+    async def request_token(self, signer: OAuth1Signer) -> Answer:
+        """``POST plugins/servlet/oauth/request-token``, signed by the consumer, with
+        ``oauth_callback``: ``oauth_token``, ``oauth_token_secret``, ..."""
+        return await self._send("POST", "/plugins/servlet/oauth/request-token", auth=signer)
+
+    async def access_token(self, signer: OAuth1Signer) -> Answer:
+        """``POST plugins/servlet/oauth/access-token``, signed with the authorized request
+        token and ``oauth_verifier``: the access token and its secret."""
+        return await self._send("POST", "/plugins/servlet/oauth/access-token", auth=signer)
 
     async def revoke(self, token: str, client_id: str, client_secret: str) -> Answer:
         """``POST rest/oauth2/latest/revoke`` (RFC 7009), client credentials in the body."""
@@ -138,24 +188,24 @@ class BitbucketClient:
         """``POST rest/oauth2/latest/token`` with a form (a grant and client credentials)."""
         return await self._send("POST", "/rest/oauth2/latest/token", form=form)
 
-    async def users(self, token: str, text: str, start: int) -> Answer:
+    async def users(self, auth: Credential, text: str, start: int) -> Answer:
         """``GET rest/api/1.0/users?filter=`` (a page)."""
         params = {"filter": text, "start": str(start), "limit": "100"}
-        return await self._send("GET", "/rest/api/1.0/users", token=token, params=params)
+        return await self._send("GET", "/rest/api/1.0/users", auth=auth, params=params)
 
-    async def user(self, token: str, slug: str) -> Answer:
+    async def user(self, auth: Credential, slug: str) -> Answer:
         """``GET rest/api/1.0/users/{slug}``."""
-        return await self._send("GET", f"/rest/api/1.0/users/{segment(slug)}", token=token)
+        return await self._send("GET", f"/rest/api/1.0/users/{segment(slug)}", auth=auth)
 
-    async def repos(self, token: str, start: int, limit: int) -> Answer:
+    async def repos(self, auth: Credential, start: int, limit: int) -> Answer:
         """``GET rest/api/1.0/repos?permission=REPO_READ`` (a page)."""
         params = {"permission": "REPO_READ", "start": str(start), "limit": str(limit)}
-        return await self._send("GET", "/rest/api/1.0/repos", token=token, params=params)
+        return await self._send("GET", "/rest/api/1.0/repos", auth=auth, params=params)
 
-    async def raw(self, token: str, project: str, slug: str, path: str) -> Answer:
+    async def raw(self, auth: Credential, project: str, slug: str, path: str) -> Answer:
         """``GET rest/api/1.0/projects/{key}/repos/{slug}/raw/{path}`` (default branch)."""
         where = f"/rest/api/1.0/projects/{segment(project)}/repos/{segment(slug)}/raw/"
-        return await self._send("GET", where + quote(path, safe="/"), token=token)
+        return await self._send("GET", where + quote(path, safe="/"), auth=auth)
 
 
 def describe(exc: BaseException) -> str:

@@ -1,11 +1,13 @@
 """A local demo: the reference integration beside a simulator, set up as the guide says.
 
-    python -m conformance.reference [--port 8000] [--bitbucket-port 7990]
+    python -m conformance.reference [--port 8000] [--bitbucket-port 7990] [--oauth-version 1]
 
 Starts a simulator (unless ``--bitbucket-url`` names a running Bitbucket), starts the
-reference, and with its own simulator creates an integration, its application link and
-submits the credentials, then prints the login link: open it, log in as ``alice``/``alice``,
-press Allow, and the reference lists your repositories. Ctrl-C stops both.
+reference, and with its own simulator creates an integration, its application link (OAuth 2
+by default; with ``--oauth-version 1`` an OAuth 1 link with the generated consumer key and
+certificate) and submits it, then prints the login link: open it, log in as
+``alice``/``alice``, press Allow, and the reference lists your repositories. Ctrl-C stops
+both.
 """
 
 from __future__ import annotations
@@ -32,15 +34,29 @@ def _post_json(url: str, body: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def set_up(integrator: ReferenceIntegrator, bitbucket_url: str) -> str:
+def set_up(integrator: ReferenceIntegrator, bitbucket_url: str, oauth_version: int = 2) -> str:
     """The guide's steps against a simulator (link created through its control API); the
     login link."""
-    created = integrator.create_integration("bitbucket-server", bitbucket_url, 2)
-    link = _post_json(
-        bitbucket_url + "/_sim/applinks",
-        {"type": "oauth2", "name": "Reference demo", "redirect_urls": list(created.callback_urls)},
-    )
-    result = integrator.submit(created.id, link["client_id"], link["client_secret"])
+    created = integrator.create_integration("bitbucket-server", bitbucket_url, oauth_version)
+    name = f"Reference demo {created.id}"
+    if oauth_version == 1:
+        _post_json(
+            bitbucket_url + "/_sim/applinks",
+            {
+                "type": "oauth1",
+                "name": name,
+                "consumer_key": created.consumer_key,
+                "public_key": created.public_key,
+                "callback_url": "",
+            },
+        )
+        credentials = {"client_id": "", "client_secret": ""}
+    else:
+        credentials = _post_json(
+            bitbucket_url + "/_sim/applinks",
+            {"type": "oauth2", "name": name, "redirect_urls": list(created.callback_urls)},
+        )
+    result = integrator.submit(created.id, credentials["client_id"], credentials["client_secret"])
     if not result.ok:
         raise RuntimeError(result.error)
     (summary,) = [s for s in integrator.integrations() if s.id == created.id]
@@ -53,6 +69,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8000, help="the reference's port")
     parser.add_argument("--bitbucket-port", type=int, default=7990, help="the simulator's port")
     parser.add_argument("--bitbucket-url", help="use this Bitbucket instead of a simulator")
+    parser.add_argument(
+        "--oauth-version", type=int, choices=(1, 2), default=2, help="the link's OAuth version"
+    )
     args = parser.parse_args(argv)
     with ExitStack() as stack:
         bitbucket_url = args.bitbucket_url
@@ -65,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         server = stack.enter_context(ReferenceServer(port=args.port))
         print(f"bbdc-sim reference ready at {server.base_url} (Bitbucket: {bitbucket_url})")
         if args.bitbucket_url is None:
-            login_link = set_up(ReferenceIntegrator(server), bitbucket_url)
+            login_link = set_up(ReferenceIntegrator(server), bitbucket_url, args.oauth_version)
             print(f"login link: {login_link} (log in as alice/alice)")
         sys.stdout.flush()
         with suppress(KeyboardInterrupt):

@@ -31,6 +31,18 @@ class Clock:
         self.offset = 0.0
 
 
+@dataclass(frozen=True, slots=True)
+class OAuth1Consumer:
+    """What an OAuth 1 integration generates: its consumer key and RSA key pair. The admin
+    pastes the key and the certificate into the link's Incoming Authentication."""
+
+    consumer_key: str
+    #: The RSA private key (PKCS#8 PEM): it signs every request and never leaves here.
+    private_key: str
+    #: The public key as a self-signed X.509 certificate (PEM), as Packagist supplies it.
+    certificate: str
+
+
 @dataclass(slots=True)
 class Integration:
     """One Bitbucket integration, from the Add Integration form."""
@@ -44,6 +56,8 @@ class Integration:
     bitbucket_version: str
     client_id: str = ""
     client_secret: str = ""
+    #: OAuth 1 only: the generated consumer (None for OAuth 2).
+    consumer: OAuth1Consumer | None = None
     #: Whether "Create Integration" succeeded (only then is it listed and can log users in).
     submitted: bool = False
 
@@ -58,13 +72,32 @@ class Tokens:
 
 
 @dataclass(frozen=True, slots=True)
+class OAuth1Token:
+    """An OAuth 1 access token and its secret (RSA-SHA1 does not sign with the secret, but it
+    is the token's other half and is kept with it)."""
+
+    token: str
+    secret: str
+
+
+@dataclass(frozen=True, slots=True)
 class PendingLogin:
-    """A login started from a login link and not yet back from Bitbucket."""
+    """An OAuth 2 login started from a login link and not yet back from Bitbucket."""
 
     integration_id: str
     state: str
     code_verifier: str
     redirect_uri: str
+
+
+@dataclass(frozen=True, slots=True)
+class PendingOAuth1Login:
+    """An OAuth 1 login waiting for Bitbucket's callback: the request token this browser was
+    sent to authorize (the OAuth 1 analogue of ``state``)."""
+
+    integration_id: str
+    request_token: str
+    request_token_secret: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,10 +114,11 @@ class BrowserSession:
     """Server-side state of one browser (cookie ``REFSESSION``)."""
 
     id: str
-    pending: PendingLogin | None = None
+    pending: PendingLogin | PendingOAuth1Login | None = None
     integration_id: str | None = None
     account: Account | None = None
-    tokens: Tokens | None = None
+    #: OAuth 2 token pair, or the OAuth 1 access token.
+    tokens: Tokens | OAuth1Token | None = None
     #: What the user is shown: why the last login failed or ended.
     error: str | None = None
     #: Serialises token refreshes (refresh tokens rotate: two concurrent refreshes of the

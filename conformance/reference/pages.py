@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import string
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from functools import lru_cache
 from pathlib import Path
 
@@ -187,7 +187,8 @@ def setup_form(
     error: str | None = None,
     status: int = 200,
 ) -> web.Response:
-    """The form once chosen: setup link, callback URLs (read-only), Client ID and Secret."""
+    """The form once chosen: setup link, callback URLs (read-only), Client ID and Secret;
+    for OAuth 1 the generated values to paste into Bitbucket instead."""
     integration = reference.integration(created.id)
     setup = (
         f'<p>Create an OAuth application on your Bitbucket: <a id="setup-link" '
@@ -196,6 +197,20 @@ def setup_form(
         else ""
     )
     messages = "".join(f'<p class="message">{escape(m)}</p>\n' for m in created.messages)
+    if created.consumer_key is not None:
+        content = fill(
+            "integration-setup-oauth1.html",
+            {"setup": setup, "messages": messages, "error": error_markup(error)},
+            platform_label=rules.PLATFORM_LABEL,
+            base_url=integration.base_url,
+            action=f"/integrations/new/{integration.id}",
+            application_url=created.application_url or "",
+            application_name=rules.NAME,
+            consumer_key=created.consumer_key,
+            callback_url=",".join(created.callback_urls),
+            public_key=created.public_key or "",
+        )
+        return page("Add Integration", content, status)
     items = "".join(
         f'<li class="callback-url">{escape(url)}</li>\n' for url in created.callback_urls
     )
@@ -251,7 +266,7 @@ async def login(request: web.Request) -> web.Response:
     reference = _reference(request)
     session = browser_session(reference, request)
     try:
-        location = reference.start_login(session, request.match_info["slug"])
+        location = await reference.start_login(session, request.match_info["slug"])
     except RefusalError as refusal:
         return message_page("Log in", refusal.message, refusal.status)
     response = web.Response(status=302, headers={"Location": location})
@@ -259,18 +274,33 @@ async def login(request: web.Request) -> web.Response:
     return response
 
 
-async def oauth_callback(request: web.Request) -> web.Response:
-    """``GET /oauth/login/check-custom/{slug}`` (and ``/oauth/register/service/{slug}``):
-    Bitbucket sends the browser back with ``code``/``state`` or ``error``."""
+Finish = Callable[[BrowserSession, str, Mapping[str, str]], Awaitable[BrowserSession]]
+
+
+async def come_back(request: web.Request, finish: Finish) -> web.Response:
+    """A callback: finish the login with the query Bitbucket sent, then to the home page
+    (which shows the user, or why the login failed)."""
     reference = _reference(request)
     session = browser_session(reference, request)
     try:
-        session = await reference.finish_login(session, request.match_info["slug"], request.query)
+        session = await finish(session, request.match_info["slug"], request.query)
     except RefusalError as refusal:
         return message_page("Log in", refusal.message, refusal.status)
     response = web.Response(status=302, headers={"Location": rules.home_page(reference.public_url)})
     set_session_cookie(response, session)
     return response
+
+
+async def oauth_callback(request: web.Request) -> web.Response:
+    """``GET /oauth/login/check-custom/{slug}`` (and ``/oauth/register/service/{slug}``):
+    Bitbucket sends the browser back with ``code``/``state`` or ``error``."""
+    return await come_back(request, _reference(request).finish_login)
+
+
+async def oauth1_callback(request: web.Request) -> web.Response:
+    """``GET /oauth1/callback/{slug}``: Bitbucket sends the browser back with
+    ``oauth_token`` and ``oauth_verifier`` (``denied`` on Deny)."""
+    return await come_back(request, _reference(request).finish_oauth1_login)
 
 
 def routes() -> list[web.RouteDef]:
@@ -284,4 +314,5 @@ def routes() -> list[web.RouteDef]:
         web.get("/login/{slug}", login),
         web.get("/oauth/login/check-custom/{slug}", oauth_callback),
         web.get("/oauth/register/service/{slug}", oauth_callback),
+        web.get("/oauth1/callback/{slug}", oauth1_callback),
     ]

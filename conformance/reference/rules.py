@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
@@ -20,9 +21,9 @@ PROTOCOL_VERSION = 1
 NAME = "bbdc-sim reference"
 PLATFORM = "bitbucket-server"
 PLATFORM_LABEL = "Bitbucket Data Center / Server"
-#: OAuth versions the Add Integration form offers. OAuth 1 joins with its own preparation
-#: step in :class:`conformance.reference.service.Reference` (see ``_prepare``).
-OAUTH_VERSIONS: tuple[int, ...] = (2,)
+#: OAuth versions the Add Integration form offers (each has its own form in
+#: :meth:`conformance.reference.service.Reference.form`).
+OAUTH_VERSIONS: tuple[int, ...] = (1, 2)
 OFFERS_REPOSITORIES = True
 
 # -- OAuth 2 parameters ----------------------------------------------------------------------
@@ -38,6 +39,19 @@ EXPIRY_MARGIN_SECONDS = 30.0
 PAGE_LIMIT = 100
 #: The token sent to the revoke endpoint to check client credentials without a user.
 CREDENTIALS_PROBE_TOKEN = "bbdc-sim-reference-credentials-probe"  # noqa: S105 (not a secret)
+
+# -- OAuth 1 parameters ----------------------------------------------------------------------
+
+#: The only signature method Bitbucket's OAuth 1 links take.
+OAUTH1_SIGNATURE_METHOD = "RSA-SHA1"
+#: The size of the generated RSA key.
+RSA_KEY_BITS = 2048
+#: The self-signed certificate's validity.
+CERTIFICATE_DAYS = 3650
+#: From this version on OAuth 1 links no longer serve synchronisations (Packagist's note).
+OAUTH1_SYNCHRONISATION_END = (8, 0, 0)
+#: Bitbucket's ``oauth_verifier`` when the user pressed Deny.
+OAUTH1_DENIED_VERIFIER = "denied"
 
 # -- the browser session ---------------------------------------------------------------------
 
@@ -62,6 +76,19 @@ LOGIN_CLIENT_REJECTED = (
 )
 NOT_LOGGED_IN = "You are not logged in."
 MISSING_CREDENTIALS = "Enter the Client ID and the Client Secret shown by Bitbucket."
+OAUTH1_CALLBACK_MISMATCH = (
+    "The login could not be verified (the request token is not the one this browser was "
+    "given); please try again."
+)
+OAUTH1_CALLBACK_LEAVE_EMPTY = (
+    "In the link's Incoming Authentication, paste the Consumer Key and the Public Key, and "
+    "leave the Consumer Callback URL empty: the integration sends its callback URL with "
+    "every login."
+)
+OAUTH1_NO_SYNCHRONISATION = (
+    "From Bitbucket v8 on, OAuth1 links can no longer be used to set up synchronizations. "
+    "Migrate by creating an OAuth2 link and editing the integration to use OAuth 2."
+)
 
 
 class RefusalError(Exception):
@@ -177,6 +204,51 @@ def login_link(public_url: str, slug: str) -> str:
     return f"{public_url}/login/{slug}"
 
 
+def oauth1_callback_url(public_url: str, slug: str) -> str:
+    """The OAuth 1 callback (``oauth_callback``), specific to the integration."""
+    return f"{public_url}/oauth1/callback/{slug}"
+
+
+def application_url(public_url: str) -> str:
+    """The Application URL the admin links Bitbucket to: the integration's home."""
+    return f"{public_url}/"
+
+
+def consumer_key(integration_id: str) -> str:
+    """The generated consumer key (Packagist's "Client ID / Key")."""
+    return f"packagist-{integration_id}"
+
+
+def warns_oauth1_synchronisation(version: tuple[int, int, int]) -> bool:
+    """Whether the OAuth 1 form warns that the link cannot serve synchronisations."""
+    return version >= OAUTH1_SYNCHRONISATION_END
+
+
+def oauth1_messages(version: tuple[int, int, int] | None) -> tuple[str, ...]:
+    """What the OAuth 1 form tells the admin on this Bitbucket version."""
+    if version is not None and warns_oauth1_synchronisation(version):
+        return (OAUTH1_NO_SYNCHRONISATION, OAUTH1_CALLBACK_LEAVE_EMPTY)
+    return (OAUTH1_CALLBACK_LEAVE_EMPTY,)
+
+
+def link_problem(problem: str, key: str) -> str:
+    """What submit says when Bitbucket refuses the integration's signed request-token call."""
+    if problem == "consumer_key_unknown":
+        return (
+            f"Bitbucket does not know the consumer key {key}: create the application link "
+            "and paste it into Incoming Authentication."
+        )
+    if problem == "signature_invalid":
+        return (
+            "Bitbucket could not verify the integration's signature (signature_invalid): "
+            "paste the Public Key shown here into the link's Incoming Authentication."
+        )
+    return (
+        f"Bitbucket refused the integration's OAuth 1 request ({problem}); check the base URL "
+        "and the application link."
+    )
+
+
 def integrations_page(public_url: str) -> str:
     """Where the form sends the admin after "Create Integration"."""
     return f"{public_url}/integrations"
@@ -236,6 +308,36 @@ def callback_error(error: str, description: str) -> str:
     if error == "access_denied":
         return ACCESS_DENIED
     detail = f"{error}: {description}" if description else error
+    return f"Bitbucket refused the login ({detail}); you are not logged in."
+
+
+def callback_confirmed(pairs: Mapping[str, str]) -> bool:
+    """Whether the request-token answer confirms our ``oauth_callback`` (OAuth 1.0a); a
+    provider that ignores it would send the user wherever the link says."""
+    return pairs.get("oauth_callback_confirmed") == "true"
+
+
+def oauth1_authorize_url(base_url: str, request_token: str) -> str:
+    """Where the browser authorizes an OAuth 1 request token (Allow / Deny)."""
+    return f"{base_url}/plugins/servlet/oauth/authorize?{urlencode({'oauth_token': request_token})}"
+
+
+def request_token_matches(expected: str | None, given: str | None) -> bool:
+    """Whether the OAuth 1 callback's ``oauth_token`` is the request token this browser
+    session was sent to authorize."""
+    if not expected or not given:
+        return False
+    return hmac.compare_digest(expected.encode(), given.encode())
+
+
+def oauth1_denied(verifier: str) -> bool:
+    """Whether the OAuth 1 callback says the user pressed Deny."""
+    return verifier == OAUTH1_DENIED_VERIFIER
+
+
+def oauth1_login_problem(problem: str, advice: str) -> str:
+    """What the user is told when Bitbucket answers an ``oauth_problem`` during the login."""
+    detail = f"{problem}: {advice}" if advice else problem
     return f"Bitbucket refused the login ({detail}); you are not logged in."
 
 

@@ -5,6 +5,13 @@ login, shared by the JSON endpoints, the HTML pages and the in-process Python dr
 :mod:`conformance.reference.bitbucket`; it answers the data types of :mod:`conformance.sut`
 so that every way of asking gives the same answer. Its coroutines run on the event loop that
 serves the app (the state is not shared across threads).
+
+OAuth 2 and OAuth 1 integrations share the form, the listing, the identification of the user
+and the REST calls; they differ in what the form shows (OAuth 1: a generated consumer key and
+certificate, nothing to paste back), in how "Create Integration" checks the link (OAuth 1: a
+signed request-token call), in the login (authorization code with state and PKCE, or request
+token, Allow, verifier and access token) and in how calls authenticate (Bearer, refreshed;
+or signed with the access token, which does not expire within a session).
 """
 
 from __future__ import annotations
@@ -16,16 +23,25 @@ from typing import Any
 import aiohttp
 
 from conformance.reference import rules
-from conformance.reference.bitbucket import Answer, BitbucketClient, BitbucketUnreachableError
+from conformance.reference.bitbucket import (
+    Answer,
+    BitbucketClient,
+    BitbucketUnreachableError,
+    Credential,
+)
 from conformance.reference.models import (
     Account,
     BrowserSession,
     Integration,
+    OAuth1Consumer,
+    OAuth1Token,
     PendingLogin,
+    PendingOAuth1Login,
     ReferenceState,
     Repository,
     Tokens,
 )
+from conformance.reference.oauth1 import OAuth1Signer, generate_consumer
 from conformance.reference.rules import RefusalError
 from conformance.sut import (
     Capabilities,
@@ -36,7 +52,7 @@ from conformance.sut import (
     SubmitResult,
 )
 
-Call = Callable[[BitbucketClient, str], Awaitable[Answer]]
+Call = Callable[[BitbucketClient, Credential], Awaitable[Answer]]
 #: How many ``composer.json`` files are fetched at once.
 COMPOSER_CONCURRENCY = 8
 
@@ -73,6 +89,17 @@ def parse_tokens(answer: Answer, now: float) -> Tokens | None:
         return None
     lifetime = expires_in if isinstance(expires_in, int | float) else 3600
     return Tokens(access_token=access, refresh_token=refresh, expires_at=now + lifetime)
+
+
+def request_token_failure(answer: Answer) -> tuple[str, str]:
+    """Why no request token came: ``(problem, advice)``, the problem being Bitbucket's
+    ``oauth_problem``, an unconfirmed callback, or the HTTP status."""
+    problem, advice = answer.oauth1_problem
+    if problem:
+        return problem, advice
+    if answer.status == 200 and answer.form().get("oauth_token"):
+        return "oauth_callback_confirmed missing", ""
+    return f"HTTP {answer.status}", ""
 
 
 def entry(repository: Repository) -> RepositoryEntry:
@@ -148,6 +175,13 @@ class Reference:
             slug=rules.integration_slug(integration_id),
             bitbucket_version=bitbucket_version,
         )
+        if version == 1:
+            integration.consumer = await asyncio.to_thread(
+                generate_consumer,
+                rules.consumer_key(integration_id),
+                rules.NAME,
+                self.state.clock.now(),
+            )
         self.state.integrations[integration.id] = integration
         return self.form(integration)
 
@@ -166,8 +200,50 @@ class Reference:
 
     def form(self, integration: Integration) -> CreatedIntegration:
         """What the form shows once platform, base URL and OAuth version are chosen."""
-        prepare = {2: self._oauth2_form}[integration.oauth_version]
+        prepare = {1: self._oauth1_form, 2: self._oauth2_form}[integration.oauth_version]
         return prepare(integration)
+
+    def _oauth1_form(self, integration: Integration) -> CreatedIntegration:
+        """The generated consumer key and certificate, the Application URL, the callback
+        (informational: the Consumer Callback URL stays empty) and the version's warning."""
+        consumer = self._consumer(integration)
+        return CreatedIntegration(
+            id=integration.id,
+            setup_link=rules.setup_link(integration.base_url),
+            callback_urls=(rules.oauth1_callback_url(self.public_url, integration.slug),),
+            client_id="",
+            client_secret="",
+            messages=rules.oauth1_messages(rules.parse_version(integration.bitbucket_version)),
+            consumer_key=consumer.consumer_key,
+            public_key=consumer.certificate,
+            application_url=rules.application_url(self.public_url),
+        )
+
+    @staticmethod
+    def _consumer(integration: Integration) -> OAuth1Consumer:
+        if integration.consumer is None:
+            raise RuntimeError(f"integration {integration.id} has no OAuth 1 consumer")
+        return integration.consumer
+
+    def _signer(
+        self,
+        integration: Integration,
+        token: OAuth1Token | None = None,
+        *,
+        callback: str | None = None,
+        verifier: str | None = None,
+    ) -> OAuth1Signer:
+        """Signs as the integration's consumer (with a token when given), on our clock."""
+        consumer = self._consumer(integration)
+        return OAuth1Signer(
+            consumer_key=consumer.consumer_key,
+            private_key=consumer.private_key,
+            now=self.state.clock.now,
+            token=token.token if token else None,
+            token_secret=token.secret if token else None,
+            callback=callback,
+            verifier=verifier,
+        )
 
     def _oauth2_form(self, integration: Integration) -> CreatedIntegration:
         urls = rules.callback_urls(self.public_url, integration.slug).as_tuple()
@@ -202,6 +278,8 @@ class Reference:
         integration = self.integration(integration_id)
         if not isinstance(client_id, str) or not isinstance(client_secret, str):
             raise RefusalError("client_id and client_secret must be strings.", 400)
+        if integration.oauth_version == 1:
+            return await self._submit_oauth1(integration)
         client_id, client_secret = client_id.strip(), client_secret.strip()
         if not client_id or not client_secret:
             return SubmitResult(error=rules.MISSING_CREDENTIALS)
@@ -214,6 +292,33 @@ class Reference:
         integration.client_id, integration.client_secret = client_id, client_secret
         integration.submitted = True
         return SubmitResult(redirect_to=rules.integrations_page(self.public_url))
+
+    async def _submit_oauth1(self, integration: Integration) -> SubmitResult:
+        """OAuth 1 has nothing to paste back: ask Bitbucket for a request token, signed as
+        the consumer, to prove the link exists with our key (the token is dropped)."""
+        try:
+            answer, token = await self._request_token(integration)
+        except BitbucketUnreachableError as exc:
+            return SubmitResult(error=rules.unreachable(integration.base_url, exc.reason))
+        if token is None:
+            problem, _ = request_token_failure(answer)
+            key = self._consumer(integration).consumer_key
+            return SubmitResult(error=rules.link_problem(problem, key))
+        integration.submitted = True
+        return SubmitResult(redirect_to=rules.integrations_page(self.public_url))
+
+    async def _request_token(self, integration: Integration) -> tuple[Answer, OAuth1Token | None]:
+        """A request token for the integration's OAuth 1 callback; None when Bitbucket did
+        not issue one or did not confirm the callback (an OAuth 1.0 answer)."""
+        callback = rules.oauth1_callback_url(self.public_url, integration.slug)
+        answer = await self.bitbucket(integration.base_url).request_token(
+            self._signer(integration, callback=callback)
+        )
+        pairs = answer.form()
+        token = pairs.get("oauth_token", "")
+        if answer.status != 200 or not token or not rules.callback_confirmed(pairs):
+            return answer, None
+        return answer, OAuth1Token(token=token, secret=pairs.get("oauth_token_secret", ""))
 
     async def _check_credentials(
         self, integration: Integration, client_id: str, client_secret: str
@@ -262,9 +367,12 @@ class Reference:
             raise RefusalError(f"No integration has the login link {slug!r}.", 404)
         return integration
 
-    def start_login(self, session: BrowserSession, slug: str) -> str:
-        """The login link: remember state and PKCE verifier; the authorize URL to go to."""
+    async def start_login(self, session: BrowserSession, slug: str) -> str:
+        """The login link: remember state and PKCE verifier (OAuth 2) or the request token
+        (OAuth 1); the authorize URL to go to (the home page when OAuth 1 could not start)."""
         integration = self._login_integration(slug)
+        if integration.oauth_version == 1:
+            return await self._start_oauth1_login(session, integration)
         redirect_uri = rules.callback_urls(self.public_url, integration.slug).login
         pending = PendingLogin(
             integration_id=integration.id,
@@ -281,6 +389,89 @@ class Reference:
             rules.code_challenge(pending.code_verifier),
         )
 
+    async def _start_oauth1_login(self, session: BrowserSession, integration: Integration) -> str:
+        """A request token for this browser (callback: the integration's OAuth 1 callback)."""
+        session.pending = None
+        try:
+            answer, token = await self._request_token(integration)
+        except BitbucketUnreachableError as exc:
+            session.log_out(rules.unreachable(integration.base_url, exc.reason))
+            return rules.home_page(self.public_url)
+        if token is None:
+            session.log_out(rules.oauth1_login_problem(*request_token_failure(answer)))
+            return rules.home_page(self.public_url)
+        session.pending = PendingOAuth1Login(
+            integration_id=integration.id,
+            request_token=token.token,
+            request_token_secret=token.secret,
+        )
+        return rules.oauth1_authorize_url(integration.base_url, token.token)
+
+    async def finish_oauth1_login(
+        self, session: BrowserSession, slug: str, query: Mapping[str, str]
+    ) -> BrowserSession:
+        """The OAuth 1 callback: check the request token is this browser's, then the
+        verifier, get the access token and identify the user. Answers the session (under a
+        new id after a successful login); on failure it is logged out with the reason."""
+        integration = self._login_integration(slug)
+        pending, session.pending = session.pending, None
+        try:
+            expected = (
+                pending.request_token
+                if isinstance(pending, PendingOAuth1Login)
+                and pending.integration_id == integration.id
+                else None
+            )
+            if not rules.request_token_matches(expected, query.get("oauth_token")):
+                raise LoginFailedError(rules.OAUTH1_CALLBACK_MISMATCH)
+            assert isinstance(pending, PendingOAuth1Login)
+            verifier = query.get("oauth_verifier", "")
+            if rules.oauth1_denied(verifier):
+                raise LoginFailedError(rules.ACCESS_DENIED)
+            if not verifier:
+                raise LoginFailedError("Bitbucket sent no verifier; please log in again.")
+            token = await self._oauth1_access_token(integration, pending, verifier)
+            account = await self._identify(integration, self._signer(integration, token))
+        except LoginFailedError as failure:
+            session.log_out(failure.message)
+            return session
+        return self._logged_in(session, integration, account, token)
+
+    async def _oauth1_access_token(
+        self, integration: Integration, pending: PendingOAuth1Login, verifier: str
+    ) -> OAuth1Token:
+        """Exchange the authorized request token and verifier for an access token."""
+        request_token = OAuth1Token(pending.request_token, pending.request_token_secret)
+        signer = self._signer(integration, request_token, verifier=verifier)
+        try:
+            answer = await self.bitbucket(integration.base_url).access_token(signer)
+        except BitbucketUnreachableError as exc:
+            raise LoginFailedError(rules.unreachable(integration.base_url, exc.reason)) from None
+        if rules.two_factor_blocked(answer.status, answer.error_text):
+            raise LoginFailedError(rules.TWO_FACTOR_BLOCKED)
+        pairs = answer.form()
+        token = pairs.get("oauth_token", "")
+        if answer.status != 200 or not token:
+            problem, advice = answer.oauth1_problem
+            raise LoginFailedError(
+                rules.oauth1_login_problem(problem or f"HTTP {answer.status}", advice)
+            )
+        return OAuth1Token(token=token, secret=pairs.get("oauth_token_secret", ""))
+
+    def _logged_in(
+        self,
+        session: BrowserSession,
+        integration: Integration,
+        account: Account,
+        tokens: Tokens | OAuth1Token,
+    ) -> BrowserSession:
+        """The login completed: remember who and how, under a new session id."""
+        session.integration_id = integration.id
+        session.account = account
+        session.tokens = tokens
+        session.error = None
+        return self.state.rotate_session(session)
+
     async def finish_login(
         self, session: BrowserSession, slug: str, query: Mapping[str, str]
     ) -> BrowserSession:
@@ -291,11 +482,13 @@ class Reference:
         pending, session.pending = session.pending, None
         try:
             expected = (
-                pending.state if pending and pending.integration_id == integration.id else None
+                pending.state
+                if isinstance(pending, PendingLogin) and pending.integration_id == integration.id
+                else None
             )
             if not rules.state_matches(expected, query.get("state")):
                 raise LoginFailedError(rules.STATE_MISMATCH)
-            assert pending is not None
+            assert isinstance(pending, PendingLogin)
             if "error" in query:
                 raise LoginFailedError(
                     rules.callback_error(query["error"], query.get("error_description", ""))
@@ -308,11 +501,7 @@ class Reference:
         except LoginFailedError as failure:
             session.log_out(failure.message)
             return session
-        session.integration_id = integration.id
-        session.account = account
-        session.tokens = tokens
-        session.error = None
-        return self.state.rotate_session(session)
+        return self._logged_in(session, integration, account, tokens)
 
     async def _exchange_code(
         self, integration: Integration, pending: PendingLogin, code: str
@@ -337,18 +526,18 @@ class Reference:
             raise LoginFailedError(rules.token_error(error or f"HTTP {answer.status}", description))
         return tokens
 
-    async def _identify(self, integration: Integration, access_token: str) -> Account:
+    async def _identify(self, integration: Integration, auth: Credential) -> Account:
         """Who the token belongs to: ``X-AUSERNAME``, then the user found by name."""
         client = self.bitbucket(integration.base_url)
         try:
-            answer = await client.application_properties(access_token)
+            answer = await client.application_properties(auth)
             if rules.two_factor_blocked(answer.status, answer.error_text):
                 raise LoginFailedError(rules.TWO_FACTOR_BLOCKED)
             if answer.username is None:
                 raise LoginFailedError(
                     "Bitbucket did not accept the new access token; log in again."
                 )
-            account = await self._find_account(client, access_token, answer.username)
+            account = await self._find_account(client, auth, answer.username)
         except BitbucketUnreachableError as exc:
             raise LoginFailedError(rules.unreachable(integration.base_url, exc.reason)) from None
         if account is None:
@@ -357,14 +546,14 @@ class Reference:
 
     @staticmethod
     async def _find_account(
-        client: BitbucketClient, access_token: str, username: str
+        client: BitbucketClient, auth: Credential, username: str
     ) -> Account | None:
         """Users are addressed by slug, which may differ from the name: search by name,
         then read the user by its slug."""
         start: int | None = 0
         slug: str | None = None
         while start is not None and slug is None:
-            page = (await client.users(access_token, username, start)).json()
+            page = (await client.users(auth, username, start)).json()
             if not isinstance(page, dict):
                 return None
             for user in page.get("values") or []:
@@ -373,7 +562,7 @@ class Reference:
             start = next_page_start(page, start)
         if not slug:
             return None
-        answer = await client.user(access_token, slug)
+        answer = await client.user(auth, slug)
         user = answer.json()
         if answer.status != 200 or not isinstance(user, dict) or user.get("active") is False:
             return None
@@ -453,21 +642,28 @@ class Reference:
         return [task.result() for task in tasks]
 
     async def _authorized(self, session: BrowserSession, call: Call) -> Answer:
-        """Make a call with the session's access token: refresh first when it expired by
-        our clock, and once more when Bitbucket does not take it; end the login when the
-        refresh is refused."""
+        """Make a call with the session's access token. OAuth 2: refresh first when it expired
+        by our clock, and once more when Bitbucket does not take it; end the login when the
+        refresh is refused. OAuth 1: sign with the access token; end the login when
+        Bitbucket does not take it (there is nothing to refresh)."""
         integration = self.state.integrations.get(session.integration_id or "")
         tokens = session.tokens
         if integration is None or tokens is None:
             session.log_out(rules.LOGIN_NO_LONGER_VALID)
             raise LoginProblemError(rules.LOGIN_NO_LONGER_VALID)
         client = self.bitbucket(integration.base_url)
+        if isinstance(tokens, OAuth1Token):
+            answer = await self._call(integration, client, call, self._signer(integration, tokens))
+            if rules.token_rejected(answer.status, answer.username):
+                session.log_out(rules.LOGIN_NO_LONGER_VALID)
+                raise LoginProblemError(rules.LOGIN_NO_LONGER_VALID)
+            return answer
         if rules.token_expired(tokens.expires_at, self.state.clock.now()):
             tokens = await self._refresh(session, integration, tokens)
-        answer = await self._call(integration, client, call, tokens)
+        answer = await self._call(integration, client, call, tokens.access_token)
         if rules.token_rejected(answer.status, answer.username):
             tokens = await self._refresh(session, integration, tokens)
-            answer = await self._call(integration, client, call, tokens)
+            answer = await self._call(integration, client, call, tokens.access_token)
             if rules.token_rejected(answer.status, answer.username):
                 session.log_out(rules.LOGIN_NO_LONGER_VALID)
                 raise LoginProblemError(rules.LOGIN_NO_LONGER_VALID)
@@ -475,10 +671,10 @@ class Reference:
 
     @staticmethod
     async def _call(
-        integration: Integration, client: BitbucketClient, call: Call, tokens: Tokens
+        integration: Integration, client: BitbucketClient, call: Call, auth: Credential
     ) -> Answer:
         try:
-            answer = await call(client, tokens.access_token)
+            answer = await call(client, auth)
         except BitbucketUnreachableError as exc:
             raise LoginProblemError(
                 rules.unreachable(integration.base_url, exc.reason), 502
@@ -493,7 +689,7 @@ class Reference:
         """A new token pair (refresh tokens rotate: the new one replaces the old)."""
         async with session.refresh_lock:
             current = session.tokens
-            if current is None:
+            if not isinstance(current, Tokens):
                 raise LoginProblemError(session.error or rules.LOGIN_NO_LONGER_VALID)
             if current.access_token != used.access_token:
                 return current  # refreshed meanwhile by a concurrent call
@@ -527,8 +723,8 @@ class Reference:
 def repos_page(start: int) -> Call:
     """The call for one page of the user's repositories."""
 
-    async def call(client: BitbucketClient, token: str) -> Answer:
-        return await client.repos(token, start, rules.PAGE_LIMIT)
+    async def call(client: BitbucketClient, auth: Credential) -> Answer:
+        return await client.repos(auth, start, rules.PAGE_LIMIT)
 
     return call
 

@@ -10,7 +10,12 @@ import pytest
 from conformance.reference.integrator import ReferenceIntegrator
 from conformance.reference.server import ReferenceServer
 from simulator.testing import SimulatorServer
-from tests.conformance.reference.support import Browser, Setup, set_up_integration
+from tests.conformance.reference.support import (
+    Browser,
+    Setup,
+    set_up_integration,
+    set_up_oauth1_integration,
+)
 
 
 @pytest.fixture(scope="session")
@@ -61,3 +66,9 @@ def browser() -> Iterator[Browser]:
 def setup(ref: str, bitbucket: SimulatorServer) -> Setup:
     """An integration created, linked on Bitbucket and submitted."""
     return set_up_integration(ref, bitbucket)
+
+
+@pytest.fixture
+def oauth1_setup(ref: str, bitbucket: SimulatorServer) -> Setup:
+    """An OAuth 1 integration created, linked on Bitbucket with its key and submitted."""
+    return set_up_oauth1_integration(ref, bitbucket)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit, urlunsplit
 
 import requests
 
@@ -109,9 +109,44 @@ class Browser:
         callback = self.decide(self.consent_page(login_link, username), decision)
         return self.get(callback)
 
+    def authorize_page(self, login_link: str, username: str) -> requests.Response:
+        """Open an OAuth 1 login link and log in to Bitbucket: the Allow/Deny page."""
+        page = self.get(login_link)
+        if "/login" in page.url:
+            page = self.log_in_to_bitbucket(page, username)
+        assert "/plugins/servlet/oauth/authorize" in page.url, (page.url, page.text[:500])
+        return page
+
+    def decide_oauth1(self, authorize: requests.Response, decision: str) -> str:
+        """Press Allow or Deny on the OAuth 1 page; the callback URL Bitbucket sends the
+        browser to."""
+        button = {"allow": {"approve": "Allow"}, "deny": {"deny": "Deny"}}[decision]
+        answer = self.submit(authorize, button, follow=False)
+        assert answer.status_code == 302, answer.text[:500]
+        return answer.headers["Location"]
+
+    def log_in_oauth1(
+        self, login_link: str, username: str, decision: str = "allow"
+    ) -> requests.Response:
+        """The whole OAuth 1 login through the integration's login link; the page it ends on."""
+        callback = self.decide_oauth1(self.authorize_page(login_link, username), decision)
+        return self.get(callback)
+
     def cookies(self) -> dict[str, str]:
         """The cookie jar as name -> value."""
         return {cookie.name: cookie.value or "" for cookie in self.http.cookies}
+
+
+def with_query(url: str, **changes: str | None) -> str:
+    """The URL with some query parameters replaced (None removes one)."""
+    parts = urlsplit(url)
+    query = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+    for name, value in changes.items():
+        if value is None:
+            query.pop(name, None)
+        else:
+            query[name] = value
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 # -- the simulator's control API -----------------------------------------------------------
@@ -125,7 +160,7 @@ def create_link(
         bitbucket.base_url + "/_sim/applinks",
         json={
             "type": "oauth2",
-            "name": "Packagist",
+            "name": f"Packagist {callback_urls[0].rsplit('/', 1)[-1]}",
             "redirect_urls": callback_urls,
             "scope": scope,
         },
@@ -134,6 +169,39 @@ def create_link(
     assert answer.status_code == 201, answer.text
     body: dict[str, Any] = answer.json()
     return body
+
+
+def create_oauth1_link(bitbucket: SimulatorServer, created: dict[str, Any]) -> dict[str, Any]:
+    """An OAuth 1 link with the integration's consumer key and public key, the Consumer
+    Callback URL left empty (as the admin would)."""
+    answer = requests.post(
+        bitbucket.base_url + "/_sim/applinks",
+        json={
+            "type": "oauth1",
+            "name": f"Packagist OAuth 1 {created['consumer_key']}",
+            "consumer_key": created["consumer_key"],
+            "public_key": created["public_key"],
+            "callback_url": "",
+        },
+        timeout=TIMEOUT,
+    )
+    assert answer.status_code == 201, answer.text
+    body: dict[str, Any] = answer.json()
+    return body
+
+
+def delete_oauth1_link(bitbucket: SimulatorServer, link: dict[str, Any]) -> None:
+    """Delete an OAuth 1 link on the admin pages, as the admin would (its tokens die too)."""
+    admin = Browser()
+    try:
+        page = admin.get(
+            f"{bitbucket.base_url}/plugins/servlet/applinks/oauth1/{link['id']}/delete"
+        )
+        page = admin.log_in_to_bitbucket(page, "admin")
+        listing = admin.submit(page, {}, follow=False)
+        assert listing.status_code == 303, listing.text[:500]
+    finally:
+        admin.close()
 
 
 def delete_link(bitbucket: SimulatorServer, link: dict[str, Any]) -> None:
@@ -200,6 +268,40 @@ def set_up_integration(reference_url: str, bitbucket: SimulatorServer) -> Setup:
     submitted = requests.post(
         f"{reference_url}/integrations/{body['id']}/submit",
         json={"client_id": link["client_id"], "client_secret": link["client_secret"]},
+        timeout=TIMEOUT,
+    )
+    assert submitted.status_code == 200, submitted.text
+    listed = requests.get(reference_url + "/integrations", timeout=TIMEOUT).json()
+    (login_link,) = [row["login_link"] for row in listed if row["id"] == body["id"]]
+    return Setup(created=body, link=link, login_link=login_link)
+
+
+def create_integration(
+    reference_url: str, bitbucket: SimulatorServer, oauth_version: int
+) -> dict[str, Any]:
+    """``POST /integrations`` (201 expected): what the form shows."""
+    created = requests.post(
+        reference_url + "/integrations",
+        json={
+            "platform": "bitbucket-server",
+            "base_url": bitbucket.base_url,
+            "oauth_version": oauth_version,
+        },
+        timeout=TIMEOUT,
+    )
+    assert created.status_code == 201, created.text
+    body: dict[str, Any] = created.json()
+    return body
+
+
+def set_up_oauth1_integration(reference_url: str, bitbucket: SimulatorServer) -> Setup:
+    """Private Packagist's OAuth 1 guide end to end: open the form, create the link with the
+    generated key, finish the setup."""
+    body = create_integration(reference_url, bitbucket, 1)
+    link = create_oauth1_link(bitbucket, body)
+    submitted = requests.post(
+        f"{reference_url}/integrations/{body['id']}/submit",
+        json={"client_id": "", "client_secret": ""},
         timeout=TIMEOUT,
     )
     assert submitted.status_code == 200, submitted.text

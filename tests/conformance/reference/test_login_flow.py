@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -20,19 +20,8 @@ from tests.conformance.reference.support import (
     journal,
     patch_config,
     session_of,
+    with_query,
 )
-
-
-def with_query(url: str, **changes: str | None) -> str:
-    """The URL with some query parameters replaced (None removes one)."""
-    parts = urlsplit(url)
-    query = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-    for name, value in changes.items():
-        if value is None:
-            query.pop(name, None)
-        else:
-            query[name] = value
-    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 def test_login_link_sends_the_browser_to_authorize_with_state_pkce_and_repo_read(

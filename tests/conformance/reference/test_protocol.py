@@ -54,14 +54,16 @@ def closed_port() -> Iterator[int]:
         yield sock.getsockname()[1]
 
 
-def test_capabilities_name_the_protocol_and_offer_oauth2_and_repositories(ref: str) -> None:
+def test_capabilities_name_the_protocol_and_offer_both_oauth_versions_and_repositories(
+    ref: str,
+) -> None:
     answer = requests.get(ref + "/capabilities", timeout=TIMEOUT)
     assert answer.status_code == 200
     assert answer.headers["Content-Type"].startswith("application/json")
     assert answer.json() == {
         "protocol": 1,
         "name": "bbdc-sim reference",
-        "oauth_versions": [2],
+        "oauth_versions": [1, 2],
         "repositories": True,
     }
 
@@ -149,7 +151,7 @@ def test_context_path_is_kept_through_the_whole_login(
             422,
         ),
         (
-            {"platform": "bitbucket-server", "base_url": "http://127.0.0.1:9", "oauth_version": 1},
+            {"platform": "bitbucket-server", "base_url": "http://127.0.0.1:9", "oauth_version": 0},
             422,
         ),
         (

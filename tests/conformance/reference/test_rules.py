@@ -161,3 +161,84 @@ def test_package_name_is_the_composer_name() -> None:
     assert package_name({"name": "acme/lib"}) == "acme/lib"
     assert package_name({"name": 3}) is None
     assert package_name([]) is None
+
+
+# -- OAuth 1 -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("version", "warned"),
+    [
+        ((7, 17, 0), False),
+        ((7, 20, 9), False),
+        ((7, 21, 0), False),
+        ((7, 99, 9), False),
+        ((8, 0, 0), True),
+        ((8, 19, 1), True),
+        ((9, 4, 0), True),
+    ],
+)
+def test_oauth1_synchronisation_warning_starts_at_8_0(
+    version: tuple[int, int, int], warned: bool
+) -> None:
+    assert rules.warns_oauth1_synchronisation(version) is warned
+    messages = rules.oauth1_messages(version)
+    assert (rules.OAUTH1_NO_SYNCHRONISATION in messages) is warned
+    assert rules.OAUTH1_CALLBACK_LEAVE_EMPTY in messages
+
+
+def test_oauth1_form_without_a_known_version_does_not_warn() -> None:
+    assert rules.oauth1_messages(None) == (rules.OAUTH1_CALLBACK_LEAVE_EMPTY,)
+
+
+def test_oauth1_urls_are_specific_to_the_integration_and_keep_the_context_path() -> None:
+    assert rules.oauth1_callback_url("https://p", "s") == "https://p/oauth1/callback/s"
+    assert rules.application_url("https://p") == "https://p/"
+    assert rules.consumer_key("ab12") == "packagist-ab12"
+    url = rules.oauth1_authorize_url("https://h/bb", "t/k+n")
+    parts = urlsplit(url)
+    assert parts.path == "/bb/plugins/servlet/oauth/authorize"
+    assert parse_qs(parts.query) == {"oauth_token": ["t/k+n"]}
+
+
+@pytest.mark.parametrize(
+    ("expected", "given", "matches"),
+    [
+        ("tok", "tok", True),
+        ("tok", "toK", False),
+        ("tok", None, False),
+        (None, "tok", False),
+        ("", "", False),
+    ],
+)
+def test_oauth1_callback_token_must_be_the_sessions(
+    expected: str | None, given: str | None, matches: bool
+) -> None:
+    assert rules.request_token_matches(expected, given) is matches
+
+
+def test_oauth1_deny_is_the_verifier_denied() -> None:
+    assert rules.oauth1_denied("denied")
+    assert not rules.oauth1_denied("a1B2c3")
+    assert not rules.oauth1_denied("")
+
+
+def test_request_token_must_confirm_the_callback() -> None:
+    assert rules.callback_confirmed({"oauth_token": "t", "oauth_callback_confirmed": "true"})
+    assert not rules.callback_confirmed({"oauth_token": "t"})
+    assert not rules.callback_confirmed({"oauth_callback_confirmed": "false"})
+
+
+def test_link_problems_name_what_the_admin_must_fix() -> None:
+    unknown = rules.link_problem("consumer_key_unknown", "packagist-x")
+    assert unknown == (
+        "Bitbucket does not know the consumer key packagist-x: create the application link and "
+        "paste it into Incoming Authentication."
+    )
+    assert "Public Key" in rules.link_problem("signature_invalid", "packagist-x")
+    assert "timestamp_refused" in rules.link_problem("timestamp_refused", "packagist-x")
+
+
+def test_oauth1_login_problems_name_the_problem_and_its_advice() -> None:
+    assert "token_rejected" in rules.oauth1_login_problem("token_rejected", "")
+    assert "nonce_used: again" in rules.oauth1_login_problem("nonce_used", "again")
