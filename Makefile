@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install serve test lint typecheck unit bench clean
+.PHONY: install serve test lint typecheck unit conformance bench clean
 
 install: $(STAMP)
 
@@ -27,7 +27,12 @@ typecheck: install
 unit: install
 	$(BIN)/pytest -q
 
-test: lint typecheck unit
+# The conformance suite (features/) against the bundled reference implementation, on an
+# in-process simulator; prints the verdict and the total time, writes the report.
+conformance: install
+	$(BIN)/bbdc-sim conform --report build/conformance-report
+
+test: lint typecheck unit conformance
 
 bench: install
 	$(BIN)/python -m bench

@@ -136,9 +136,21 @@ def redact_query(query: str) -> str:
         name, sep, value = pair.partition("=")
         if sep and value and is_secret(unquote_plus(name)):
             parts.append(f"{name}={REDACTED}")
-        else:
-            parts.append(pair)
+            continue
+        inner = unquote_plus(value)
+        nested = redact_nested(inner)
+        parts.append(f"{name}={quote(nested, safe='/:')}" if nested != inner else pair)
     return "&".join(parts)
+
+
+def redact_nested(value: str) -> str:
+    """A parameter value that is itself a URL or query (``next``, ``redirect_uri``) with the
+    secrets inside it replaced; any other value unchanged."""
+    if "?" in value:
+        return redact_url(value)
+    if "=" in value and "&" in value:
+        return redact_query(value)
+    return value
 
 
 def redact_url(url: str) -> str:
@@ -157,7 +169,7 @@ def redact_url(url: str) -> str:
 
 def redact_pairs(pairs: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
     """Form fields with secret values replaced (an empty value stays empty)."""
-    return tuple((n, REDACTED if v and is_secret(n) else v) for n, v in pairs)
+    return tuple((n, REDACTED if v and is_secret(n) else redact_nested(v)) for n, v in pairs)
 
 
 def redact_header(name: str, value: str) -> str:

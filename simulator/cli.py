@@ -1,4 +1,11 @@
-"""The ``bbdc-sim`` command: ``serve`` (and, later, ``conform``, ``steps``, ``reference``)."""
+"""The ``bbdc-sim`` command.
+
+- ``serve``: run the simulated Bitbucket Data Center;
+- ``conform``: run the conformance suite against a system under test (:mod:`conformance.runner`);
+- ``steps``: print the step library's catalogue (:mod:`conformance.catalogue`);
+- ``reference``: run the reference integration beside a simulator, set up as the guide says,
+  for a local demo (:mod:`conformance.reference.demo`).
+"""
 
 from __future__ import annotations
 
@@ -33,7 +40,97 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--repos", type=int, help="explicit number of repositories")
     serve.add_argument("--control-token", help="token the control API requires off loopback")
     serve.add_argument("--log-level", default="WARNING", help="Python log level")
+    add_conform_parser(commands)
+    add_steps_parser(commands)
+    commands.add_parser(
+        "reference",
+        help="run the reference integration beside a simulator, set up as the guide says, and "
+        "print both URLs (a local demo; 'bbdc-sim reference --help' for its options)",
+        add_help=False,
+    )
     return parser
+
+
+def add_conform_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``bbdc-sim conform``."""
+    conform = commands.add_parser(
+        "conform",
+        help="run the conformance suite against a system under test",
+        description="Run the features (the setup guide, step by step) against a system under "
+        "test. Exit 0 when every @must scenario passed, non-zero when one failed, when no "
+        "scenario ran, or on bad input (an unusable --sut, a broken feature file).",
+    )
+    conform.add_argument(
+        "--sut",
+        default="reference",
+        help="'reference' (default: the bundled reference), an http(s):// base URL serving "
+        "the driver protocol (docs/driver-protocol.md), or 'package.module:factory'",
+    )
+    conform.add_argument(
+        "--bitbucket-version", help="the version of a server whose scenario sets none"
+    )
+    conform.add_argument(
+        "--tags",
+        help="a tag expression: 'must and not repositories', 'section:finish-the-setup', ...",
+    )
+    conform.add_argument("--report", help="write summary.md, junit.xml, cucumber.json here")
+    conform.add_argument("--features", help="the feature directory (default: features/)")
+    conform.add_argument(
+        "--timeout", type=float, help="seconds per answer of an HTTP SUT (default 10)"
+    )
+    conform.add_argument("-v", "--verbose", action="store_true", help="one line per scenario")
+    conform.add_argument(
+        "pytest_args", nargs="*", help="after --: more pytest arguments (e.g. -- -x)"
+    )
+
+
+def add_steps_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``bbdc-sim steps``."""
+    steps = commands.add_parser(
+        "steps",
+        help="print the step library: pattern, what it does, an example",
+        description="The steps a .feature file can use, with an example from the features.",
+    )
+    steps.add_argument("--features", help="where examples are taken from (default: features/)")
+    steps.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+
+
+def conform(args: argparse.Namespace) -> int:
+    """``bbdc-sim conform``."""
+    from pathlib import Path
+
+    from conformance.runner import ConformOptions, run
+
+    options = ConformOptions(
+        sut=args.sut,
+        bitbucket_version=args.bitbucket_version,
+        tags=args.tags,
+        report=args.report,
+        features=Path(args.features) if args.features else None,
+        timeout=args.timeout,
+        quiet=not args.verbose,
+        pytest_args=tuple(args.pytest_args),
+    )
+    return run(options)
+
+
+def steps(args: argparse.Namespace) -> int:
+    """``bbdc-sim steps``."""
+    from pathlib import Path
+
+    from conformance.catalogue import FORMATS, catalogue
+    from conformance.runner import default_features_dir
+
+    features = Path(args.features) if args.features else default_features_dir()
+    sys.stdout.write(FORMATS[args.format](catalogue(features)))
+    return 0
+
+
+def reference(argv: Sequence[str]) -> int:
+    """``bbdc-sim reference [demo options]``: the demo of :mod:`conformance.reference.demo`."""
+    from conformance.reference.demo import main as demo_main
+
+    return demo_main(list(argv))
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
@@ -86,7 +183,14 @@ async def serve(settings: Settings) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["reference"]:
+        return reference(arguments[1:])
+    args = build_parser().parse_args(arguments)
+    if args.command == "conform":
+        return conform(args)
+    if args.command == "steps":
+        return steps(args)
     logging.basicConfig(level=getattr(args, "log_level", "WARNING").upper())
     try:
         settings = settings_from_args(args)

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterator
 from types import TracebackType
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 from aiohttp import web
@@ -814,3 +814,16 @@ def test_a_user_consents_and_the_browser_stops_before_the_callback(
     assert query["state"] == ["st-1"]
     assert query["code"]
     assert stopped.hops[-1].location == f"{callback}?code={REDACTED}&state={REDACTED}"
+
+
+def test_secrets_inside_url_valued_parameters_are_redacted() -> None:
+    from conformance.useragent import redact_pairs, redact_url
+
+    consent = "/plugins/servlet/oauth2/consent?client_id=abc&state=s3cret&scope=REPO_READ"
+    url = redact_url("http://127.0.0.1:1/login?next=" + quote(consent, safe=""))
+    assert "s3cret" not in url
+    assert "REPO_READ" in url
+    fields = dict(redact_pairs([("next", consent), ("j_username", "alice")]))
+    assert "s3cret" not in fields["next"]
+    assert "client_id=abc" in fields["next"]
+    assert fields["j_username"] == "alice"

@@ -1,0 +1,131 @@
+"""``bbdc-sim conform``: run the conformance suite against a system under test.
+
+    bbdc-sim conform [--sut reference|http://...|module:factory] [--bitbucket-version V]
+                     [--tags EXPR] [--report DIR] [--features DIR] [-- PYTEST ARGS...]
+
+It runs ``pytest.main`` in this process on the feature files with the harness's plugin
+(:mod:`conformance.plugin`) and a configuration of its own (``-c`` the null device, so the
+directory it is started from does not change the run), then prints the verdict and the total
+time. The exit code is pytest's:
+
+- 0: every ``@must`` scenario passed (``@should`` failures are warnings) and one ran;
+- 1: a ``@must`` scenario failed;
+- 2: interrupted (collection errors);
+- 4: usage error: a bad option, an unusable ``--sut`` (unreachable, off-protocol), a feature
+  file with a syntax error, an unknown tag or an undefined step (each named with its
+  file and line, or the endpoint);
+- 5: no scenario ran (``--tags`` matched nothing, or every scenario was skipped).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final, TextIO
+
+import pytest
+
+#: The plugins the run does without (they only matter to the project's own unit tests).
+_BLOCKED_PLUGINS: Final = ("cacheprovider", "asyncio", "aiohttp")
+
+EXIT_MEANINGS: Final = {
+    0: "PASSED: every @must scenario passed",
+    1: "FAILED: a @must scenario failed",
+    2: "INTERRUPTED: the run stopped (see the errors above)",
+    3: "INTERNAL ERROR in the harness (see above)",
+    4: "USAGE ERROR: see the message above",
+    5: "NO SCENARIO RAN: --tags matched nothing, or every scenario was skipped",
+}
+
+
+def default_features_dir() -> Path:
+    """``features/`` beside the ``conformance`` package (a checkout), else in the current
+    directory."""
+    beside = Path(__file__).resolve().parent.parent / "features"
+    return beside if beside.is_dir() else Path.cwd() / "features"
+
+
+@dataclass(frozen=True, slots=True)
+class ConformOptions:
+    """What ``bbdc-sim conform`` was asked."""
+
+    sut: str = "reference"
+    bitbucket_version: str | None = None
+    tags: str | None = None
+    report: str | None = None
+    features: Path | None = None
+    timeout: float | None = None
+    quiet: bool = True
+    pytest_args: tuple[str, ...] = field(default=())
+
+
+def pytest_args(options: ConformOptions) -> list[str]:
+    """The arguments ``pytest.main`` runs the suite with."""
+    features = (options.features or default_features_dir()).resolve()
+    args = [
+        str(features),
+        "-c",
+        os.devnull,
+        "--rootdir",
+        str(features.parent),
+        "-p",
+        "conformance.plugin",
+        "--strict-markers",
+        "--sut",
+        options.sut,
+    ]
+    for plugin in _BLOCKED_PLUGINS:
+        args += ["-p", f"no:{plugin}"]
+    if options.quiet:
+        args.append("-q")
+    if options.bitbucket_version:
+        args += ["--bitbucket-version", options.bitbucket_version]
+    if options.tags:
+        args.append(f"--tags={options.tags}")  # "=": pytest reads "@..." arguments as files
+    if options.report:
+        args += ["--report", str(Path(options.report).resolve())]
+    if options.timeout is not None:
+        args += ["--sut-timeout", str(options.timeout)]
+    return args + list(options.pytest_args)
+
+
+def run(options: ConformOptions, out: TextIO | None = None) -> int:
+    """Run the suite; print the verdict and the time; pytest's exit code."""
+    stream = out or sys.stdout
+    features = options.features or default_features_dir()
+    if not features.is_dir():
+        print(
+            f"bbdc-sim conform: no feature directory at {features} (give --features DIR)",
+            file=sys.stderr,
+        )
+        return int(pytest.ExitCode.USAGE_ERROR)
+    if not any(features.glob("test_*.py")):
+        print(
+            f"bbdc-sim conform: no module in {features} binds its .feature files: add "
+            'test_features.py holding `from pytest_bdd import scenarios` and `scenarios(".")`',
+            file=sys.stderr,
+        )
+        return int(pytest.ExitCode.USAGE_ERROR)
+    started = time.perf_counter()
+    code = int(pytest.main(pytest_args(options)))
+    elapsed = time.perf_counter() - started
+    meaning = EXIT_MEANINGS.get(code, "unexpected exit code")
+    print(f"bbdc-sim conform: {meaning} (exit {code}); total time {elapsed:.2f} s", file=stream)
+    if options.report:
+        print(f"bbdc-sim conform: report in {options.report}", file=stream)
+    return code
+
+
+def main(argv: Sequence[str]) -> int:
+    """``python -m conformance.runner``: the same as ``bbdc-sim conform``."""
+    from simulator.cli import main as cli_main
+
+    return cli_main(["conform", *argv])
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

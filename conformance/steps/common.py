@@ -1,0 +1,188 @@
+"""Steps and helpers every section uses: the Bitbucket server, its clock, and logging in to
+Bitbucket through its real pages (with the two-factor plugin's TOTP enrolment when it is
+installed)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import urllib.error
+import urllib.request
+from typing import Any
+from urllib.parse import urlencode
+
+import pyotp
+
+from conformance.context import (
+    ADMIN_PASSWORD,
+    ADMIN_USERNAME,
+    Browser,
+    FeatureFileError,
+    ScenarioContext,
+    password_of,
+)
+from conformance.steps import ExpectationError, expect, given, when
+from conformance.useragent import Form, Page
+
+#: Seconds in "an hour" on the simulated clock (the default access-token lifetime).
+HOUR_SECONDS = 3600
+#: How many pages a login may pass through on Bitbucket (login, 2FA, consent) before giving up.
+MAX_LOGIN_PAGES = 6
+_CONTEXT_PATH = re.compile(r"^(/[A-Za-z0-9._~-]+)+$")
+
+
+# -- steps -----------------------------------------------------------------------------------------
+
+
+@given('a Bitbucket Data Center server at version "{version}"')
+def server_at_version(ctx: ScenarioContext, version: str) -> None:
+    """Uses the simulated Bitbucket at the root path, reporting and behaving as ``version``."""
+    ctx.use_bitbucket("")
+    ctx.sim.set_version(version)
+
+
+@given('a Bitbucket Data Center server at version "{version}" under the context path "{path}"')
+def server_at_version_under_context_path(ctx: ScenarioContext, version: str, path: str) -> None:
+    """Uses a simulated Bitbucket served under a context path (e.g. ``/bitbucket``)."""
+    if not _CONTEXT_PATH.match(path):
+        raise FeatureFileError(
+            f"the context path {path!r} is not like /bitbucket (a slash, then letters, digits, "
+            "'.', '_', '~', '-')"
+        )
+    ctx.use_bitbucket(path)
+    ctx.sim.set_version(version)
+
+
+@when("an hour passes on the Bitbucket server")
+def an_hour_passes(ctx: ScenarioContext) -> None:
+    """Moves the simulated Bitbucket's clock one hour on (access tokens expire)."""
+    ctx.clock_mark = ctx.journal_mark()
+    ctx.sim.advance_clock(HOUR_SECONDS)
+
+
+# -- helpers: Bitbucket's pages --------------------------------------------------------------------
+
+
+def is_login_page(page: Page) -> bool:
+    """Whether the page is Bitbucket's login form."""
+    return any(form.has_field("j_username") for form in page.forms)
+
+
+def two_factor_form(page: Page) -> Form | None:
+    """The two-factor plugin's enrolment or verification form on the page, if any."""
+    for form in page.forms:
+        if form.id in ("tfa-enrol-form", "tfa-verify-form"):
+            return form
+    return None
+
+
+def is_consent_page(page: Page) -> bool:
+    """Whether the page is Bitbucket's OAuth 2 consent page (Allow / Deny)."""
+    return any(form.id == "oauth2-consent-form" for form in page.forms)
+
+
+def page_excerpt(page: Page, limit: int = 300) -> str:
+    """The start of a page's visible text, on one line."""
+    text = " ".join(page.text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def totp_code(ctx: ScenarioContext, secret: str) -> str:
+    """The code an authenticator app shows now, by the simulated Bitbucket's clock."""
+    now = float(ctx.sim.clock()["now"])
+    return str(pyotp.TOTP(secret).at(int(now)))
+
+
+def pass_login_pages(
+    ctx: ScenarioContext, browser: Browser, page: Page, username: str, password: str
+) -> Page:
+    """Get through Bitbucket's login form and the two-factor plugin's pages as ``username``
+    would: type the password; on first use enrol the TOTP app (read the key shown, type the
+    code it computes); later type the code. Returns the first page past them."""
+    for _ in range(MAX_LOGIN_PAGES):
+        if is_login_page(page):
+            login = next(f for f in page.forms if f.has_field("j_username"))
+            page = browser.submit(login, {"j_username": username, "j_password": password})
+            if is_login_page(page):
+                message = (
+                    page.element_text("login-error") if page.has_element("login-error") else ""
+                )
+                raise ExpectationError(
+                    f"Bitbucket to accept the login of {username!r}",
+                    f"the login form came back: {message or page_excerpt(page)}",
+                )
+            continue
+        form = two_factor_form(page)
+        if form is None:
+            return page
+        if form.id == "tfa-enrol-form":
+            ctx.totp_secrets[username] = page.element_text("tfa-secret").replace(" ", "")
+        secret = ctx.totp_secrets.get(username)
+        if secret is None:
+            raise ExpectationError(
+                f"a TOTP key for {username!r} (enrolled earlier in this scenario)",
+                f"Bitbucket asks for a code on {ctx.describe_page(page)}",
+            )
+        page = browser.submit(form, {"code": totp_code(ctx, secret)})
+        if two_factor_form(page) is not None and page.has_element("tfa-error"):
+            raise ExpectationError(
+                "Bitbucket to accept the TOTP code", page.element_text("tfa-error")
+            )
+    raise ExpectationError(
+        f"the login of {username!r} to get past Bitbucket's login pages",
+        f"still on {ctx.describe_page(page)} after {MAX_LOGIN_PAGES} pages",
+    )
+
+
+def open_as_admin(ctx: ScenarioContext, url: str) -> Page:
+    """The admin's browser opens a Bitbucket page, logging in when Bitbucket asks."""
+    browser = ctx.admin_browser
+    page = browser.get(url)
+    page = pass_login_pages(ctx, browser, page, ADMIN_USERNAME, ADMIN_PASSWORD)
+    ctx.admin_page = page
+    return page
+
+
+# -- helpers: Bitbucket's REST API as a user (ground truth) ----------------------------------------
+
+
+def bitbucket_get(
+    ctx: ScenarioContext, username: str, path: str, query: dict[str, str] | None = None
+) -> tuple[int, Any]:
+    """GET a REST resource of the scenario's Bitbucket as ``username`` (HTTP Basic with the
+    seeded password); the status and the JSON body (None when there is none)."""
+    url = ctx.base_url + path + (f"?{urlencode(query)}" if query else "")
+    token = base64.b64encode(f"{username}:{password_of(username)}".encode()).decode()
+    request = urllib.request.Request(  # noqa: S310 - the scenario's own simulator
+        url, headers={"Authorization": f"Basic {token}", "Accept": "application/json"}
+    )
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(request, timeout=15) as answer:
+            status, raw = answer.status, answer.read()
+    except urllib.error.HTTPError as error:
+        status, raw = error.code, error.read()
+    try:
+        return status, json.loads(raw) if raw else None
+    except ValueError:
+        return status, None
+
+
+def bitbucket_pages(
+    ctx: ScenarioContext, username: str, path: str, query: dict[str, str]
+) -> list[dict[str, Any]]:
+    """Every value of a paged REST resource, as ``username``."""
+    values: list[dict[str, Any]] = []
+    start = 0
+    while True:
+        status, body = bitbucket_get(ctx, username, path, {**query, "start": str(start)})
+        expect(
+            status == 200 and isinstance(body, dict),
+            f"Bitbucket to answer {path} for {username}",
+            f"HTTP {status}: {body!r}",
+        )
+        values += body["values"]
+        if body.get("isLastPage", True) or "nextPageStart" not in body:
+            return values
+        start = int(body["nextPageStart"])
