@@ -11,6 +11,7 @@ base string is built here.
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -84,8 +85,18 @@ class OAuth1Signer:
             verifier=self.verifier,
             signature_method=rules.OAUTH1_SIGNATURE_METHOD,
             signature_type=SIGNATURE_TYPE_AUTH_HEADER,
-            rsa_key=self.private_key,
+            rsa_key=loaded_private_key(self.private_key),
             timestamp=str(int(self.now())),
         )
         signed_url, headers, _ = client.sign(url, http_method=method)
         return str(signed_url), {str(k): str(v) for k, v in headers.items()}
+
+
+@functools.lru_cache(maxsize=64)
+def loaded_private_key(pem: str) -> rsa.RSAPrivateKey:
+    """The private key parsed once: oauthlib would parse (and check) the PEM on every
+    signature, about 50 ms each; it signs with an already loaded key object too."""
+    key = serialization.load_pem_private_key(pem.encode("ascii"), password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise TypeError("the consumer's private key is not an RSA key")
+    return key
