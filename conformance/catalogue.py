@@ -33,6 +33,14 @@ SECTION_TITLES: Final = {
     "conformance.steps.finish_the_setup": "Finish the Setup",
     "conformance.steps.share_the_login_link": "Share the login link",
     "conformance.steps.configure_bitbucket_server_plugins": "Configure Bitbucket Server plugins",
+    "conformance.steps.oauth1_open_the_add_integration_form": (
+        "OAuth 1: Open the Add Integration form"
+    ),
+    "conformance.steps.oauth1_create_the_application_link": "OAuth 1: Create the application link",
+    "conformance.steps.oauth1_finish_the_setup": "OAuth 1: Finish the setup",
+    "conformance.steps.oauth1_log_in": "OAuth 1: Log in",
+    "conformance.steps.oauth1_bitbucket_8": "OAuth 1: Bitbucket 8 and later",
+    "conformance.steps.matrix": "The version matrix",
 }
 _KEYWORD_TYPES: Final = {"given": "given", "when": "when", "then": "then"}
 _OUTLINE_PARAMETER = re.compile(r"<([^<>]+)>")
@@ -106,7 +114,7 @@ def feature_steps(features: Path) -> list[FeatureStep]:
     outline parameters filled from the first example row."""
     found: list[FeatureStep] = []
     root = features.parent
-    for path in sorted(features.rglob("*.feature")):
+    for path in sorted(features.rglob("*.feature"), key=_feature_order):
         try:
             document = get_gherkin_document(str(path))
         except GherkinParseError:
@@ -143,6 +151,11 @@ def catalogue(features: Path | None) -> list[CatalogueEntry]:
             )
         )
     return entries
+
+
+def _feature_order(path: Path) -> tuple[int, Path]:
+    """OAuth 2 features first (the guide's main path gives the examples), then the rest."""
+    return (0 if "oauth2" in path.parts else 1, path)
 
 
 def _grouped(entries: list[CatalogueEntry]) -> dict[str, list[CatalogueEntry]]:
