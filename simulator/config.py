@@ -134,6 +134,8 @@ class RuntimeConfig:
     """Mutable settings a test may change while the simulator runs."""
 
     version: BitbucketVersion
+    #: The admin-configurable cap on a page's ``limit`` (Bitbucket's default is 1000).
+    max_page_limit: int = 1000
     oauth2: OAuth2Config = field(default_factory=OAuth2Config)
     oauth1: OAuth1Config = field(default_factory=OAuth1Config)
     tfa: TfaConfig = field(default_factory=TfaConfig)
@@ -141,12 +143,13 @@ class RuntimeConfig:
     @classmethod
     def from_settings(cls, settings: Settings) -> RuntimeConfig:
         """The configuration the simulator starts with (and returns to on reset)."""
-        return cls(version=settings.bitbucket_version)
+        return cls(version=settings.bitbucket_version, max_page_limit=settings.max_page_limit)
 
     def to_json(self) -> dict[str, Any]:
         """The JSON form served by ``GET /_sim/config``."""
         return {
             "version": str(self.version),
+            "max_page_limit": self.max_page_limit,
             "oauth2": asdict(self.oauth2),
             "oauth1": asdict(self.oauth1),
             "tfa": {
@@ -160,7 +163,7 @@ class RuntimeConfig:
         """Merge a JSON object into the configuration, all or nothing."""
         if not isinstance(changes, dict):
             raise ConfigError("the config patch must be a JSON object")
-        unknown = sorted(set(changes) - {"version", "oauth2", "oauth1", "tfa"})
+        unknown = sorted(set(changes) - {"version", "max_page_limit", "oauth2", "oauth1", "tfa"})
         if unknown:
             raise ConfigError(f"unknown config key: {', '.join(unknown)}", unknown[0])
         version = self.version
@@ -172,11 +175,19 @@ class RuntimeConfig:
                 version = BitbucketVersion.parse(raw)
             except VersionError as exc:
                 raise ConfigError(f"version: {exc}", "version") from None
+        limit = self.max_page_limit
+        if "max_page_limit" in changes:
+            limit = changes["max_page_limit"]
+            if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 100_000:
+                raise ConfigError(
+                    "max_page_limit: must be a whole number in 1..100000", "max_page_limit"
+                )
         sections = {
             name: _patch_dataclass(getattr(self, name), changes[name], name)
             for name in ("oauth2", "oauth1", "tfa")
             if name in changes
         }
         self.version = version
+        self.max_page_limit = limit
         for name, value in sections.items():
             setattr(self, name, value)

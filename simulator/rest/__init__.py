@@ -38,7 +38,7 @@ def caller(request: web.Request) -> Principal:
 
 def page_request(request: web.Request) -> PageRequest:
     """The request's validated paging parameters."""
-    return PageRequest.from_query(request.query, store_of(request).settings.max_page_limit)
+    return PageRequest.from_query(request.query, store_of(request).config.max_page_limit)
 
 
 def link(request: web.Request, path: str) -> str:

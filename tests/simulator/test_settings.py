@@ -138,3 +138,15 @@ def test_bad_nested_values_name_their_key(patch: dict[str, object], key: str) ->
         config.patch({"version": "8.0.0", **patch})
     assert caught.value.key == key
     assert config.to_json() == before
+
+
+def test_max_page_limit_is_runtime_config_and_resets() -> None:
+    config = RuntimeConfig.from_settings(Settings(max_page_limit=50))
+    assert config.max_page_limit == 50
+    config.patch({"max_page_limit": 5})
+    assert config.to_json()["max_page_limit"] == 5
+    for bad in (0, -1, "5", True, 100_001):
+        with pytest.raises(ConfigError) as caught:
+            config.patch({"max_page_limit": bad})
+        assert caught.value.key == "max_page_limit"
+    assert RuntimeConfig.from_settings(Settings(max_page_limit=50)).max_page_limit == 50
