@@ -32,6 +32,12 @@ unit: install
 conformance: install
 	$(BIN)/bbdc-sim conform --report build/conformance-report
 
+# The conformance suite against every mutant of the reference (conformance/mutants/, one
+# realistic bug each): prints the kill table and the time; fails when a mutant survives.
+.PHONY: mutants
+mutants: install
+	$(BIN)/python -m conformance.mutants.table
+
 test: lint typecheck unit conformance
 
 bench: install

@@ -22,8 +22,17 @@ It is not a ``pytest11`` entry point, so ordinary test runs are unaffected. It:
   (``xfailed``, with the reason), so pytest itself exits 0 when only ``@should`` scenarios
   fail. Harness problems (an undefined step, an off-protocol SUT, a misused step) still fail;
 - records every scenario as a :class:`~conformance.report.ScenarioResult` (steps, the failed
-  step's expectation, and its HTTP trace) and writes ``summary.md``, ``junit.xml`` and
-  ``cucumber.json`` into ``--report DIR`` at the end;
+  step's expectation, and its HTTP trace), carried on the test report itself so that the
+  results of pytest-xdist's workers (``-n``) reach the controller, and writes ``summary.md``,
+  ``report.html``, ``junit.xml``, ``cucumber.json`` and ``results.json`` into
+  ``--report DIR`` at the end;
+- applies ``--expected-failures FILE`` and ``--expected-skips FILE``
+  (:mod:`conformance.expectations`): a listed scenario that fails is an expected failure
+  (``xfailed``: the run still passes), a listed scenario that passes fails the run ("expected
+  failure now passes: remove it from FILE:LINE"), a skip the skips file does not list is
+  reported; a bad entry stops the run before anything starts (exit 4);
+- with pytest-xdist, every worker starts its own simulator and SUT; an ``http(s)://`` SUT
+  (one shared integration, reset before every scenario) is refused with more than one worker;
 - exits 5 (pytest's "no tests") when no scenario ran, skipped ones included.
 """
 
@@ -50,7 +59,18 @@ from pytest_bdd.scenario import find_fixturedefs_for_step, scenario_wrapper_temp
 from conformance.context import Browser, FeatureFileError, RecordingIntegrator, ScenarioContext
 from conformance.drivers.http import DriverExchange, HttpIntegrator
 from conformance.drivers.loader import REFERENCE, is_reference, load_driver
+from conformance.expectations import (
+    Entry,
+    Expectations,
+    ExpectationsError,
+    Kind,
+    example_suffix,
+    fill,
+    known_scenarios,
+    load_expectations,
+)
 from conformance.report import (
+    REPORT_FILES,
     Level,
     Outcome,
     Report,
@@ -59,6 +79,8 @@ from conformance.report import (
     StepStatus,
     level_of,
     outcome_of,
+    scenario_from_dict,
+    scenario_to_dict,
     section_of,
     write_report,
 )
@@ -68,6 +90,7 @@ from conformance.sut import Capabilities, DriverError, Integrator
 from conformance.useragent import UserAgentError
 from simulator.settings import Settings
 from simulator.testing import SimulatorServer
+from simulator.version import DEFAULT_VERSION, BitbucketVersion, VersionError
 
 #: Every tag a feature may carry (``section:<slug>`` besides), and what it means.
 MARKERS: Final = {
@@ -83,6 +106,10 @@ SECTION_PREFIX: Final = "section:"
 _SECTION_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 #: Tags that skip a scenario when the SUT's capabilities lack what they name.
 CAPABILITY_TAGS: Final = ("repositories", "oauth1", "oauth2")
+#: The attribute of a scenario's test report carrying its result (plain data, so that
+#: pytest-xdist serialises it from a worker to the controller with the report).
+RESULT_ATTRIBUTE: Final = "conformance_result"
+SUT_ATTRIBUTE: Final = "conformance_sut"
 
 
 # -- options ------------------------------------------------------------------------------------
@@ -101,8 +128,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--bitbucket-version",
         default=None,
         metavar="VERSION",
-        help="the Bitbucket version of a server whose scenario does not set one "
-        "(default: the simulator's)",
+        help="the version under test: that of a server whose scenario does not name one "
+        "('... at the version under test'; default: the simulator's)",
     )
     group.addoption(
         "--tags",
@@ -115,7 +142,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--report",
         default=None,
         metavar="DIR",
-        help="write summary.md, junit.xml and cucumber.json into DIR",
+        help="write summary.md, report.html, junit.xml, cucumber.json and results.json into DIR",
+    )
+    group.addoption(
+        "--expected-failures",
+        default=None,
+        metavar="FILE",
+        help="scenarios expected to fail ('features/x.feature: Scenario name' per line): "
+        "their failure does not fail the run, their passing does",
+    )
+    group.addoption(
+        "--expected-skips",
+        default=None,
+        metavar="FILE",
+        help="scenarios expected to be skipped (same format): any other skip is reported",
     )
     group.addoption(
         "--sut-timeout",
@@ -171,6 +211,9 @@ class ConformanceRun:
         self.sut_spec: str = config.getoption("sut")
         self.bitbucket_version: str | None = config.getoption("bitbucket_version")
         self.report_dir: str | None = config.getoption("report")
+        self.expected: dict[Kind, Expectations] = {}
+        #: ``SPEC (name)`` of the SUT, once its capabilities are known (here or on a worker).
+        self.sut_label: str = ""
         self.timeout: float = config.getoption("sut_timeout")
         self.simulators: dict[str, SimulatorServer] = {}
         self.sut: Integrator | None = None
@@ -202,6 +245,8 @@ class ConformanceRun:
         try:
             self.sut = self._load_sut()
             self.capabilities = self.sut.capabilities()
+            name = self.capabilities.name
+            self.sut_label = f"{self.sut_spec} ({name})" if name else self.sut_spec
         except DriverError as exc:
             hint = "" if "driver-protocol.md" in str(exc) else "\n  see docs/driver-protocol.md"
             raise pytest.UsageError(f"the system under test cannot be used: {exc}{hint}") from None
@@ -259,15 +304,39 @@ class ConformanceRun:
         context.sut.reset()
         return context
 
+    @property
+    def version_under_test(self) -> BitbucketVersion:
+        """``--bitbucket-version``, else the simulator's default version."""
+        return BitbucketVersion.parse(self.bitbucket_version or DEFAULT_VERSION)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Collect a scenario's result from its report, made here or on a pytest-xdist
+        worker (the run is registered as a plugin: this hook gets no config)."""
+        data = getattr(report, RESULT_ATTRIBUTE, None)
+        if not isinstance(data, dict):
+            return
+        self.results.append(scenario_from_dict(data))
+        label = getattr(report, SUT_ATTRIBUTE, "")
+        if label and not self.sut_label:
+            self.sut_label = str(label)
+
+    def expectation(self, kind: Kind, feature: str, name: str) -> Entry | None:
+        """The ``--expected-failures`` / ``--expected-skips`` entry listing a scenario."""
+        expectations = self.expected.get(kind)
+        return expectations.lookup(feature, name) if expectations is not None else None
+
     def report(self) -> Report:
         """The report of the scenarios run so far."""
-        name = self.capabilities.name if self.capabilities else ""
-        sut = f"{self.sut_spec} ({name})" if name else self.sut_spec
+        failures = self.expected.get("failure")
+        skips = self.expected.get("skip")
         return Report(
             scenarios=tuple(self.results),
-            sut=sut,
-            bitbucket_version=self.bitbucket_version or "as each scenario sets it",
+            sut=self.sut_label or self.sut_spec,
+            bitbucket_version=f"{self.bitbucket_version or DEFAULT_VERSION} (the version under "
+            "test; scenarios that name a version keep theirs)",
             duration=time.perf_counter() - self.started,
+            expected_failures_file=failures.filename if failures is not None else "",
+            expected_skips_file=skips.filename if skips is not None else "",
         )
 
 
@@ -287,7 +356,63 @@ def pytest_configure(config: pytest.Config) -> None:
             config.pluginmanager.register(module, name)
     for marker, description in MARKERS.items():
         config.addinivalue_line("markers", f"{marker}: {description}")
-    config.stash[RUN_KEY] = ConformanceRun(config)
+    run = ConformanceRun(config)
+    config.stash[RUN_KEY] = run
+    config.pluginmanager.register(run, "conformance-run")
+
+
+def is_worker(config: pytest.Config) -> bool:
+    """Whether this process is a pytest-xdist worker (the controller writes the report)."""
+    return hasattr(config, "workerinput")
+
+
+def worker_count(config: pytest.Config) -> int:
+    """How many pytest-xdist workers run the scenarios (0 without xdist)."""
+    count = getattr(config.option, "numprocesses", None)
+    return count if isinstance(count, int) else 0
+
+
+def check_options(config: pytest.Config) -> None:
+    """Refuse a malformed ``--bitbucket-version``, and an HTTP SUT shared by several workers."""
+    version = config.getoption("bitbucket_version")
+    if version:
+        try:
+            BitbucketVersion.parse(version)
+        except VersionError as exc:
+            raise pytest.UsageError(f"--bitbucket-version: {exc}") from None
+    sut = str(config.getoption("sut"))
+    if worker_count(config) > 1 and sut.startswith(("http://", "https://")):
+        raise pytest.UsageError(
+            f"--sut {sut} is one integration, reset before every scenario: scenarios of "
+            "several workers (-n) would reset each other's state; run it without -n"
+        )
+
+
+def load_expected(config: pytest.Config) -> None:
+    """Read ``--expected-failures`` and ``--expected-skips`` against the feature files."""
+    run = run_of(config)
+    files = {
+        "failure": config.getoption("expected_failures"),
+        "skip": config.getoption("expected_skips"),
+    }
+    if not any(files.values()):
+        return
+    features = [(path, display_path(path, config)) for path in feature_files(config)]
+    known = known_scenarios(features)
+    problems: list[str] = []
+    kind: Kind
+    for kind in ("failure", "skip"):
+        path = files[kind]
+        if not path:
+            continue
+        try:
+            run.expected[kind] = load_expectations(
+                path, kind, known, Path(config.rootpath), run.version_under_test
+            )
+        except ExpectationsError as exc:
+            problems += exc.problems
+    if problems:
+        raise pytest.UsageError("the expectations files have problems:\n  " + "\n  ".join(problems))
 
 
 def known_markers(config: pytest.Config) -> set[str]:
@@ -391,14 +516,20 @@ def check_feature(path: Path, markers: set[str], shown: str) -> list[str]:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Check every feature file before collecting: syntax, tags, levels, sections."""
+    """Check every feature file before collecting: syntax, tags, levels, sections (and, on
+    pytest-xdist's controller, which collects nothing itself, undefined steps)."""
     config = session.config
     markers = known_markers(config)
+    check_options(config)
     problems: list[str] = []
     for path in feature_files(config):
         problems += check_feature(path, markers, display_path(path, config))
+    if not problems and worker_count(config) > 0 and not is_worker(config):
+        for path in feature_files(config):
+            problems += library_undefined_steps(path, display_path(path, config))
     if problems:
         raise pytest.UsageError("the feature files have problems:\n  " + "\n  ".join(problems))
+    load_expected(config)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -478,14 +609,61 @@ def _undefined_steps(item: pytest.Item, scenario: Scenario) -> list[str]:
 
 
 def _suggestion(step: Step) -> str:
+    return _closest_steps(step.type, step.name)
+
+
+def _closest_steps(kind: str, text: str) -> str:
     import difflib
 
     from conformance.steps import registry
 
-    patterns = [d.pattern.pattern for d in registry() if step.type in d.kinds]
-    close = difflib.get_close_matches(step.name, patterns, n=2, cutoff=0.5)
+    patterns = [d.pattern.pattern for d in registry() if kind in d.kinds]
+    close = difflib.get_close_matches(text, patterns, n=2, cutoff=0.5)
     hint = "; closest library steps: " + " | ".join(close) if close else ""
     return hint + " (bbdc-sim steps lists them all)"
+
+
+_STEP_KINDS: Final = {"given": "given", "when": "when", "then": "then"}
+
+
+def library_undefined_steps(path: Path, shown: str) -> list[str]:
+    """Steps of a feature file that no step of the library matches (every outline row
+    filled in), each ``file:line: undefined step: ...``. The check without collecting, for
+    pytest-xdist's controller: a worker's collection error would crash the run."""
+    from conformance.steps import definitions_matching
+
+    try:
+        document = get_gherkin_document(str(path))
+    except bdd_exceptions.GherkinParseError:
+        return []
+    problems: dict[str, None] = {}
+    backgrounds = [c.background.steps for c in document.feature.children if c.background]
+    for scenario, _ in _scenarios(document):
+        rows = [
+            dict(
+                zip(
+                    [c.value for c in t.table_header.cells],
+                    [c.value for c in r.cells],
+                    strict=False,
+                )
+            )
+            for t in scenario.examples
+            if t.table_header is not None
+            for r in t.table_body or ()
+        ] or [{}]
+        for steps in [*backgrounds, scenario.steps]:
+            for example in rows:
+                kind = "given"
+                for step in steps:
+                    keyword = step.keyword.strip()
+                    kind = _STEP_KINDS.get(keyword.lower(), kind)
+                    text = fill(step.text, example)
+                    if not definitions_matching(kind, text):
+                        problems[
+                            f"{shown}:{step.location.line}: undefined step: {keyword} {text}"
+                            + _closest_steps(kind, text)
+                        ] = None
+    return list(problems)
 
 
 def tag_expression(config: pytest.Config) -> Expression | None:
@@ -760,23 +938,50 @@ def pytest_bdd_step_func_lookup_error(
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    """Turn a failed ``@should`` scenario into a warning; record every scenario's result."""
+    """Turn a failed ``@should`` scenario, or an expected failure, into an expected failure
+    (``xfailed``), and an expected failure that passed into a failure; record every
+    scenario's result on its report."""
     report = yield
     template = template_of(item)
     if template is None:
         return report
     level = level_of(tags_of(template))
     record = item.stash.get(RECORD_KEY, None)
+    harness = record is not None and record.harness_error
     if report.when == "call":
-        failed = report.failed
-        if failed and level == "should" and not (record is not None and record.harness_error):
+        status = "skipped" if report.skipped else "failed" if report.failed else "passed"
+        expected = _expectation(item, "failure")
+        if status == "failed" and not harness and expected is not None:
+            report.outcome = "skipped"
+            reason = f"expected failure ({expected.source}): " + _headline(record, report)
+            setattr(report, "wasxfail", reason)  # noqa: B010
+        elif status == "failed" and level == "should" and not harness:
             report.outcome = "skipped"
             setattr(report, "wasxfail", "warning (@should): " + _headline(record, report))  # noqa: B010
-        _record(item, level, "failed" if failed else "passed", report)
+        elif status == "passed" and expected is not None:
+            report.outcome = "failed"
+            report.longrepr = f"expected failure now passes: remove it from {expected.source}"
+        _record(item, level, status, report)
     elif report.when == "setup" and not report.passed:
         status = "skipped" if report.skipped else "failed"
         _record(item, level, status, report)
     return report
+
+
+def report_name(item: pytest.Item) -> str:
+    """The scenario's name as the report gives it (an outline's row with its example)."""
+    scenario = scenario_of(item)
+    name = scenario.name if scenario is not None else item.name
+    example = example_of(item)
+    return name + example_suffix(example) if example else name
+
+
+def _expectation(item: pytest.Item, kind: Kind) -> Entry | None:
+    template = template_of(item)
+    if template is None:
+        return None
+    feature = display_path(template.feature.filename, item.config)
+    return run_of(item.config).expectation(kind, feature, report_name(item))
 
 
 def _headline(record: ScenarioRecord | None, report: pytest.TestReport) -> str:
@@ -810,44 +1015,48 @@ def _record(item: pytest.Item, level: Level, status: str, report: pytest.TestRep
         outcome = "passed"
     else:
         outcome = "failed" if harness else outcome_of(level, "failed")
-    name = scenario.name
-    example = example_of(item)
-    if example:
-        name += " (" + ", ".join(f"{key}: {value}" for key, value in example.items()) + ")"
-    run_of(config).results.append(
-        ScenarioResult(
-            feature=feature.name,
-            section=section_of(tags),
-            name=name,
-            level=level,
-            outcome=outcome,
-            failed_step=record.failed_step,
-            expected=record.expected,
-            actual=record.actual,
-            message=message,
-            trace=record.trace,
-            duration=time.perf_counter() - record.started,
-            feature_uri=display_path(feature.filename, config),
-            feature_line=feature.line_number,
-            feature_description=feature.description,
-            feature_tags=tuple(sorted(feature.tags)),
-            keyword=template.keyword,
-            line=template.line_number,
-            description=template.description or "",
-            tags=tuple(sorted(tags)),
-            steps=tuple(
-                StepResult(
-                    keyword=step.keyword,
-                    name=step.name,
-                    status=step.status,
-                    line=step.line,
-                    duration=step.duration,
-                    error_message=step.error,
-                )
-                for step in record.steps
-            ),
-        )
+    expected_failure = _expectation(item, "failure")
+    expected_skip = _expectation(item, "skip")
+    notes = record.context.notes if record.context is not None else {}
+    run = run_of(config)
+    result = ScenarioResult(
+        feature=feature.name,
+        section=section_of(tags),
+        name=report_name(item),
+        level=level,
+        outcome=outcome,
+        failed_step=record.failed_step,
+        expected=record.expected,
+        actual=record.actual,
+        message=message,
+        trace=record.trace,
+        duration=time.perf_counter() - record.started,
+        feature_uri=display_path(feature.filename, config),
+        feature_line=feature.line_number,
+        feature_description=feature.description,
+        feature_tags=tuple(sorted(feature.tags)),
+        keyword=template.keyword,
+        line=template.line_number,
+        description=template.description or "",
+        tags=tuple(sorted(tags)),
+        steps=tuple(
+            StepResult(
+                keyword=step.keyword,
+                name=step.name,
+                status=step.status,
+                line=step.line,
+                duration=step.duration,
+                error_message=step.error,
+            )
+            for step in record.steps
+        ),
+        harness_error=harness and status == "failed",
+        expected_failure=expected_failure.source if expected_failure is not None else "",
+        expected_skip=expected_skip.source if expected_skip is not None else "",
+        version_under_test=str(notes.get("version_under_test", "")),
     )
+    setattr(report, RESULT_ATTRIBUTE, scenario_to_dict(result))
+    setattr(report, SUT_ATTRIBUTE, run.sut_label)
 
 
 def _setup_error(report: pytest.TestReport) -> str:
@@ -861,19 +1070,26 @@ def _setup_error(report: pytest.TestReport) -> str:
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    """The conformance verdict, the warnings, and where the report is."""
+    """The conformance verdict, the warnings, the expectations, and where the report is."""
     run = run_of(config)
-    if not run.results:
+    if not run.results or is_worker(config):
         return
     report = run.report()
     write = terminalreporter.write_line
     terminalreporter.section("conformance")
     write(f"system under test: {report.sut}")
     for scenario in report.ordered:
-        if scenario.outcome in ("failed", "warned"):
-            label = "FAILED " if scenario.outcome == "failed" else "warning"
+        if scenario.violation is not None:
+            write(f"FAILED  @{scenario.level} {scenario.location}: {scenario.name}")
+            write(f"          {scenario.violation}")
+        elif scenario.outcome in ("failed", "warned"):
+            label = {"FAILED": "FAILED ", "expected failure": "expected failure"}.get(
+                scenario.label, "warning"
+            )
             write(f"{label} @{scenario.level} {scenario.location}: {scenario.name}")
             detail = scenario.failing_step or ""
+            if scenario.excused:
+                detail += f"\n          (listed in {scenario.expected_failure})"
             if scenario.expected:
                 detail += f"\n          expected {scenario.expected}"
             if scenario.actual:
@@ -882,9 +1098,16 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
                 detail += f"\n          {scenario.message}"
             if detail:
                 write(f"          {detail}")
+    for scenario in report.unexpected_skips:
+        write(f"unexpected skip @{scenario.level} {scenario.location}: {scenario.name}")
+        reason = scenario.message or "skipped"
+        write(f"          {reason}; {report.expected_skips_file} does not list it")
+    for scenario in report.skips_that_ran:
+        write(f"expected skip ran @{scenario.level} {scenario.location}: {scenario.name}")
+        write(f"          listed in {scenario.expected_skip}, but it was not skipped")
     write(f"{report.verdict}: {report.summary_line()}")
     if run.report_dir:
-        write(f"report: {run.report_dir}/ (summary.md, junit.xml, cucumber.json)")
+        write(f"report: {run.report_dir}/ ({', '.join(REPORT_FILES.values())})")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -892,7 +1115,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Write the report, stop the servers, and exit 5 when no scenario ran."""
     run = run_of(session.config)
     try:
-        if run.report_dir:
+        if run.report_dir and not is_worker(session.config):
             write_report(run.report(), run.report_dir)
     finally:
         run.stop()

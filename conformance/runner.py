@@ -1,24 +1,31 @@
 """``bbdc-sim conform``: run the conformance suite against a system under test.
 
     bbdc-sim conform [--sut reference|http://...|module:factory] [--bitbucket-version V]
-                     [--tags EXPR] [--report DIR] [--features DIR] [-- PYTEST ARGS...]
+                     [--tags EXPR] [--report DIR] [--features DIR]
+                     [--expected-failures FILE] [--expected-skips FILE] [-n N|auto]
+                     [--matrix [VERSIONS]] [-- PYTEST ARGS...]
 
 It runs ``pytest.main`` in this process on the feature files with the harness's plugin
 (:mod:`conformance.plugin`) and a configuration of its own (``-c`` the null device, so the
 directory it is started from does not change the run), then prints the verdict and the total
-time. The exit code is pytest's:
+time. ``-n`` spreads the scenarios over pytest-xdist workers; ``--matrix`` runs the suite once
+per Bitbucket version (:mod:`conformance.matrix`). The exit code (docs/ci.md):
 
-- 0: every ``@must`` scenario passed (``@should`` failures are warnings) and one ran;
-- 1: a ``@must`` scenario failed;
-- 2: interrupted (collection errors);
-- 4: usage error: a bad option, an unusable ``--sut`` (unreachable, off-protocol), a feature
-  file with a syntax error, an unknown tag or an undefined step (each named with its
-  file and line, or the endpoint);
+- 0: every ``@must`` scenario passed (``@should`` failures are warnings, listed expected
+  failures are excused) and one ran;
+- 1: a ``@must`` scenario failed, or an expected failure passed (an expectation violated);
+- 2: the command line is wrong (argparse, a bad ``--matrix`` version, ``-n`` without
+  pytest-xdist), or pytest was interrupted;
+- 3: an internal error of the harness;
+- 4: bad input: an unusable ``--sut`` (unreachable, off-protocol), a feature file with a
+  syntax error, an unknown tag or an undefined step, a bad line in an expectations file, a
+  malformed ``--bitbucket-version`` (each named with its file and line, or the endpoint);
 - 5: no scenario ran (``--tags`` matched nothing, or every scenario was skipped).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 import time
@@ -34,12 +41,14 @@ _BLOCKED_PLUGINS: Final = ("cacheprovider", "asyncio", "aiohttp")
 
 EXIT_MEANINGS: Final = {
     0: "PASSED: every @must scenario passed",
-    1: "FAILED: a @must scenario failed",
+    1: "FAILED: a @must scenario failed, or an expected failure now passes",
     2: "INTERRUPTED: the run stopped (see the errors above)",
     3: "INTERNAL ERROR in the harness (see above)",
     4: "USAGE ERROR: see the message above",
     5: "NO SCENARIO RAN: --tags matched nothing, or every scenario was skipped",
 }
+#: ``bbdc-sim conform``'s own exit code for a wrong command line (argparse's too).
+EXIT_BAD_COMMAND_LINE: Final = 2
 
 
 def default_features_dir() -> Path:
@@ -61,6 +70,25 @@ class ConformOptions:
     timeout: float | None = None
     quiet: bool = True
     pytest_args: tuple[str, ...] = field(default=())
+    expected_failures: str | None = None
+    expected_skips: str | None = None
+    #: pytest-xdist's ``-n``: a number of workers, or ``auto``.
+    workers: str | None = None
+    #: The versions of ``--matrix`` (None: one run).
+    matrix: tuple[str, ...] | None = None
+    #: The matrix's rows: ``scenarios`` or ``sections``.
+    matrix_rows: str = "scenarios"
+
+
+def xdist_available() -> bool:
+    """Whether pytest-xdist is installed (``-n`` needs it)."""
+    return importlib.util.find_spec("xdist") is not None
+
+
+XDIST_MISSING: Final = (
+    "bbdc-sim conform: -n/--workers needs pytest-xdist, which is not installed: "
+    "pip install pytest-xdist (it comes with the project's dev extra: pip install -e '.[dev]')"
+)
 
 
 def pytest_args(options: ConformOptions) -> list[str]:
@@ -90,7 +118,36 @@ def pytest_args(options: ConformOptions) -> list[str]:
         args += ["--report", str(Path(options.report).resolve())]
     if options.timeout is not None:
         args += ["--sut-timeout", str(options.timeout)]
+    if options.expected_failures:
+        args += ["--expected-failures", options.expected_failures]
+    if options.expected_skips:
+        args += ["--expected-skips", options.expected_skips]
+    if options.workers:
+        args += ["-p", "xdist", "-n", options.workers]
     return args + list(options.pytest_args)
+
+
+def conform_argv(options: ConformOptions) -> list[str]:
+    """The ``bbdc-sim conform`` arguments of one run (not ``--matrix``) with these options."""
+    argv = ["--sut", options.sut]
+    for flag, value in (
+        ("--bitbucket-version", options.bitbucket_version),
+        ("--report", str(Path(options.report).resolve()) if options.report else None),
+        ("--features", str(options.features.resolve()) if options.features else None),
+        ("--timeout", str(options.timeout) if options.timeout is not None else None),
+        ("--expected-failures", options.expected_failures),
+        ("--expected-skips", options.expected_skips),
+        ("--workers", options.workers),
+    ):
+        if value is not None:
+            argv += [flag, value]
+    if options.tags:
+        argv.append(f"--tags={options.tags}")
+    if not options.quiet:
+        argv.append("--verbose")
+    if options.pytest_args:
+        argv += ["--", *options.pytest_args]
+    return argv
 
 
 def run(options: ConformOptions, out: TextIO | None = None) -> int:
@@ -110,6 +167,13 @@ def run(options: ConformOptions, out: TextIO | None = None) -> int:
             file=sys.stderr,
         )
         return int(pytest.ExitCode.USAGE_ERROR)
+    if options.workers and not xdist_available():
+        print(XDIST_MISSING, file=sys.stderr)
+        return EXIT_BAD_COMMAND_LINE
+    if options.matrix is not None:
+        from conformance.matrix import run_matrix
+
+        return run_matrix(options, stream)
     started = time.perf_counter()
     code = int(pytest.main(pytest_args(options)))
     elapsed = time.perf_counter() - started

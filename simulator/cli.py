@@ -22,6 +22,7 @@ from simulator.app import create_app
 from simulator.settings import DATASETS, Settings, SettingsError
 from simulator.store import Store
 from simulator.testing import bound_base_url
+from simulator.version import DEFAULT_VERSION
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,7 +59,8 @@ def add_conform_parser(commands: argparse._SubParsersAction[argparse.ArgumentPar
         help="run the conformance suite against a system under test",
         description="Run the features (the setup guide, step by step) against a system under "
         "test. Exit 0 when every @must scenario passed, non-zero when one failed, when no "
-        "scenario ran, or on bad input (an unusable --sut, a broken feature file).",
+        "scenario ran, or on bad input (an unusable --sut, a broken feature file); "
+        "docs/ci.md lists the exit codes.",
     )
     conform.add_argument(
         "--sut",
@@ -67,21 +69,78 @@ def add_conform_parser(commands: argparse._SubParsersAction[argparse.ArgumentPar
         "the driver protocol (docs/driver-protocol.md), or 'package.module:factory'",
     )
     conform.add_argument(
-        "--bitbucket-version", help="the version of a server whose scenario sets none"
+        "--bitbucket-version",
+        help="the version under test: that of the scenarios written 'at the version under "
+        f"test' (scenarios that name a version keep it; default: the simulator's, "
+        f"{DEFAULT_VERSION})",
     )
     conform.add_argument(
         "--tags",
         help="a tag expression: 'must and not repositories', 'section:finish-the-setup', ...",
     )
-    conform.add_argument("--report", help="write summary.md, junit.xml, cucumber.json here")
+    conform.add_argument(
+        "--report",
+        help="write summary.md, report.html, junit.xml, cucumber.json, results.json here",
+    )
     conform.add_argument("--features", help="the feature directory (default: features/)")
     conform.add_argument(
         "--timeout", type=float, help="seconds per answer of an HTTP SUT (default 10)"
+    )
+    conform.add_argument(
+        "--expected-failures",
+        metavar="FILE",
+        help="scenarios expected to fail, one 'features/x.feature: Scenario name' per line "
+        "(docs/ci.md): they do not fail the run, but one that passes does",
+    )
+    conform.add_argument(
+        "--expected-skips",
+        metavar="FILE",
+        help="scenarios expected to be skipped (same format): any other skip is reported",
+    )
+    conform.add_argument(
+        "-n",
+        "--workers",
+        type=_workers,
+        metavar="N|auto",
+        help="run the scenarios on N pytest-xdist workers, each with its own simulator and "
+        "SUT (needs pytest-xdist; not with an http:// SUT)",
+    )
+    conform.add_argument(
+        "--matrix",
+        nargs="?",
+        const="default",
+        type=_matrix_versions,
+        metavar="VERSIONS",
+        help="run the suite at each Bitbucket version (comma-separated; default "
+        "7.17.0,7.20.0,7.21.0,8.0.0,8.19.1,9.4.16,10.4.1) and print a matrix of the results",
+    )
+    conform.add_argument(
+        "--matrix-rows",
+        choices=("scenarios", "sections"),
+        default="scenarios",
+        help="the matrix's rows (default: scenarios)",
     )
     conform.add_argument("-v", "--verbose", action="store_true", help="one line per scenario")
     conform.add_argument(
         "pytest_args", nargs="*", help="after --: more pytest arguments (e.g. -- -x)"
     )
+
+
+def _workers(text: str) -> str:
+    """``-n``: a positive number of workers, or ``auto`` / ``logical``."""
+    if text in ("auto", "logical") or (text.isdigit() and int(text) > 0):
+        return text
+    raise argparse.ArgumentTypeError(f"{text!r} is not a number of workers (1, 2, ... or auto)")
+
+
+def _matrix_versions(text: str) -> tuple[str, ...]:
+    """``--matrix``: the versions, normalised (:func:`conformance.matrix.parse_versions`)."""
+    from conformance.matrix import parse_versions
+
+    try:
+        return parse_versions(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--matrix: ")) from None
 
 
 def add_steps_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -101,6 +160,13 @@ def conform(args: argparse.Namespace) -> int:
 
     from conformance.runner import ConformOptions, run
 
+    if args.matrix is not None and args.bitbucket_version:
+        print(
+            "bbdc-sim conform: --matrix sets the version under test of each run; "
+            "drop --bitbucket-version (or list it: --matrix 8.19.1,9.4.16)",
+            file=sys.stderr,
+        )
+        return 2
     options = ConformOptions(
         sut=args.sut,
         bitbucket_version=args.bitbucket_version,
@@ -110,6 +176,11 @@ def conform(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         quiet=not args.verbose,
         pytest_args=tuple(args.pytest_args),
+        expected_failures=args.expected_failures,
+        expected_skips=args.expected_skips,
+        workers=args.workers,
+        matrix=args.matrix,
+        matrix_rows=args.matrix_rows,
     )
     return run(options)
 

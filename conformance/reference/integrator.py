@@ -18,7 +18,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from conformance.reference.rules import RefusalError
-from conformance.reference.server import ReferenceServer, ServerNotRunningError
+from conformance.reference.server import ReferenceFactory, ReferenceServer, ServerNotRunningError
 from conformance.reference.service import Reference, entry
 from conformance.sut import (
     Capabilities,
@@ -126,9 +126,11 @@ class ReferenceIntegrator:
         self.close()
 
 
-def create() -> ReferenceIntegrator:
+def create(factory: ReferenceFactory = Reference) -> ReferenceIntegrator:
     """The ``--sut`` factory: start a reference server (127.0.0.1, a free port) and drive it
-    in process. The server stops on :meth:`ReferenceIntegrator.close` or at exit."""
-    integrator = ReferenceIntegrator(ReferenceServer().start(), owns_server=True)
+    in process. The server stops on :meth:`ReferenceIntegrator.close` or at exit.
+
+    ``factory`` builds the server's logic (a mutant passes its variant of the reference)."""
+    integrator = ReferenceIntegrator(ReferenceServer(factory=factory).start(), owns_server=True)
     atexit.register(integrator.close)
     return integrator

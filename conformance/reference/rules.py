@@ -13,6 +13,7 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 # -- what the implementation offers ----------------------------------------------------------
@@ -32,7 +33,9 @@ OFFERS_REPOSITORIES = True
 OAUTH2_MINIMUM_VERSION = (7, 21, 0)
 #: The least the integration needs: read the user's repositories.
 SCOPE = "REPO_READ"
-PKCE_METHOD = "S256"
+#: The PKCE method (RFC 7636): ``S256``. The rules below also know ``plain`` (the verifier
+#: is its own challenge) and None (no PKCE): Bitbucket takes all three, the reference S256.
+PKCE_METHOD: str | None = "S256"
 #: Refresh an access token this many seconds before its announced expiry.
 EXPIRY_MARGIN_SECONDS = 30.0
 #: Page size when listing repositories (the server may cap it; ``nextPageStart`` is followed).
@@ -268,12 +271,16 @@ def new_state() -> str:
 
 
 def new_code_verifier() -> str:
-    """A PKCE verifier: 64 characters of ``[A-Za-z0-9-_]`` (RFC 7636 allows 43-128)."""
-    return secrets.token_urlsafe(48)
+    """A PKCE verifier: 64 characters of ``[A-Za-z0-9-_]`` (RFC 7636 allows 43-128); empty
+    without PKCE."""
+    return secrets.token_urlsafe(48) if PKCE_METHOD else ""
 
 
 def code_challenge(verifier: str) -> str:
-    """The S256 challenge: BASE64URL(SHA-256(verifier)) without padding."""
+    """The challenge of :data:`PKCE_METHOD`: for S256, BASE64URL(SHA-256(verifier)) without
+    padding; for ``plain``, the verifier."""
+    if PKCE_METHOD == "plain":
+        return verifier
     digest = hashlib.sha256(verifier.encode("ascii")).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
@@ -281,19 +288,17 @@ def code_challenge(verifier: str) -> str:
 def authorize_url(
     base_url: str, client_id: str, redirect_uri: str, state: str, challenge: str
 ) -> str:
-    """The authorize request: code flow, ``REPO_READ``, ``state`` and PKCE S256."""
-    query = urlencode(
-        {
-            "client_id": client_id,
-            "redirect_uri": redirect_uri,
-            "response_type": "code",
-            "scope": SCOPE,
-            "state": state,
-            "code_challenge": challenge,
-            "code_challenge_method": PKCE_METHOD,
-        }
-    )
-    return f"{base_url}/rest/oauth2/latest/authorize?{query}"
+    """The authorize request: code flow, ``REPO_READ``, ``state`` and PKCE (S256)."""
+    parameters = {
+        "client_id": client_id,
+        "redirect_uri": redirect_uri,
+        "response_type": "code",
+        "scope": SCOPE,
+        "state": state,
+    }
+    if PKCE_METHOD and challenge:
+        parameters.update(code_challenge=challenge, code_challenge_method=PKCE_METHOD)
+    return f"{base_url}/rest/oauth2/latest/authorize?{urlencode(parameters)}"
 
 
 def state_matches(expected: str | None, given: str | None) -> bool:
@@ -360,6 +365,42 @@ def token_error(error: str, description: str) -> str:
     return f"Bitbucket refused the token exchange ({detail}); please log in again."
 
 
+def code_grant(
+    code: str, redirect_uri: str, client_id: str, client_secret: str, code_verifier: str
+) -> dict[str, str]:
+    """The token request for an authorization code: exactly the authorization request's
+    ``redirect_uri`` (RFC 6749 4.1.3), the client credentials in the body (the only client
+    authentication Bitbucket reads) and the PKCE verifier (when PKCE was used)."""
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": redirect_uri,
+        "client_id": client_id,
+        "client_secret": client_secret,
+    }
+    if code_verifier:
+        form["code_verifier"] = code_verifier
+    return form
+
+
+def refresh_grant(refresh_token: str, client_id: str, client_secret: str) -> dict[str, str]:
+    """The token request for a refresh: the refresh token and the client credentials, in the
+    body like every token request."""
+    return {
+        "grant_type": "refresh_token",
+        "refresh_token": refresh_token,
+        "client_id": client_id,
+        "client_secret": client_secret,
+    }
+
+
+def next_refresh_token(used: str, issued: str) -> str:
+    """The refresh token to keep after a refresh: refresh tokens rotate, so the one just
+    issued replaces the one used (which Bitbucket has revoked); the used one stays only when
+    the answer carried none (RFC 6749 6)."""
+    return issued or used
+
+
 def token_expired(expires_at: float, now: float) -> bool:
     """Whether an access token is (about to be) expired by the integration's own clock."""
     return now >= expires_at - EXPIRY_MARGIN_SECONDS
@@ -369,6 +410,16 @@ def refresh_failure_logs_out(status: int) -> bool:
     """A refresh that Bitbucket refuses (4xx: link deleted, token revoked) ends the login;
     a server error or an outage does not."""
     return 400 <= status < 500
+
+
+def next_page_start(page: Mapping[str, Any], start: int) -> int | None:
+    """Where the next page starts (Bitbucket's ``nextPageStart``), or None after the last.
+    Never ``start + limit``: the server may cap the limit. A ``nextPageStart`` that does not
+    move forward ends the listing."""
+    following = page.get("nextPageStart")
+    if page.get("isLastPage", True) or not isinstance(following, int) or following <= start:
+        return None
+    return following
 
 
 def credentials_rejected(status: int, error: str) -> bool:

@@ -6,14 +6,16 @@
 
 The server runs its own event loop on 127.0.0.1, port 0 by default; ``start()`` returns when
 the socket is bound, or raises after ``ready_timeout`` seconds; ``stop()`` shuts down cleanly
-(the HTTP client to Bitbucket is closed with the app).
+(the HTTP client to Bitbucket is closed with the app). ``factory`` builds the logic on the
+server's state (default :class:`~conformance.reference.service.Reference`; a mutant of the
+reference gives its own, :mod:`conformance.mutants`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -24,6 +26,8 @@ from conformance.reference.models import ReferenceState
 from conformance.reference.service import Reference
 
 T = TypeVar("T")
+#: Builds the reference's logic on its state: :class:`Reference` itself, or a variant of it.
+ReferenceFactory = Callable[[ReferenceState], Reference]
 
 
 class ServerNotRunningError(RuntimeError):
@@ -40,6 +44,8 @@ class ReferenceServer:
         ready_timeout: float = 10.0,
         call_timeout: float = 60.0,
         public_url: str | None = None,
+        *,
+        factory: ReferenceFactory = Reference,
     ) -> None:
         self.host = host
         self.port = port
@@ -47,7 +53,7 @@ class ReferenceServer:
         self.call_timeout = call_timeout
         self._public_url = public_url
         self.state = ReferenceState()
-        self.reference = Reference(self.state)
+        self.reference = factory(self.state)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from dataclasses import replace
+from typing import Any, Protocol
 
 import aiohttp
 
-from conformance.reference import rules
+from conformance.reference import rules as default_rules
 from conformance.reference.bitbucket import (
     Answer,
     BitbucketClient,
@@ -55,6 +56,79 @@ from conformance.sut import (
 Call = Callable[[BitbucketClient, Credential], Awaitable[Answer]]
 #: How many ``composer.json`` files are fetched at once.
 COMPOSER_CONCURRENCY = 8
+
+
+class RuleBook(Protocol):
+    """The rules the flow asks: :mod:`conformance.reference.rules` itself, or a variant of it
+    with one rule changed (a mutant, :mod:`conformance.mutants`)."""
+
+    PROTOCOL_VERSION: int
+    NAME: str
+    OAUTH_VERSIONS: tuple[int, ...]
+    OFFERS_REPOSITORIES: bool
+    PAGE_LIMIT: int
+    CREDENTIALS_PROBE_TOKEN: str
+    SESSION_COOKIE: str
+    STATE_MISMATCH: str
+    ACCESS_DENIED: str
+    TWO_FACTOR_BLOCKED: str
+    LOGIN_NO_LONGER_VALID: str
+    WRONG_CLIENT_CREDENTIALS: str
+    NOT_LOGGED_IN: str
+    MISSING_CREDENTIALS: str
+    OAUTH1_CALLBACK_MISMATCH: str
+
+    # -- the Add Integration form
+    def check_platform(self, platform: object) -> str: ...
+    def check_oauth_version(self, version: object) -> int: ...
+    def normalise_base_url(self, raw: object) -> str: ...
+    def parse_version(self, text: str) -> tuple[int, int, int] | None: ...
+    def offers_oauth2(self, version: tuple[int, int, int]) -> bool: ...
+    def oauth2_unavailable(self, version_text: str) -> str: ...
+    def unreachable(self, base_url: str, reason: str) -> str: ...
+    def setup_link(self, base_url: str) -> str: ...
+    def new_integration_id(self) -> str: ...
+    def integration_slug(self, integration_id: str) -> str: ...
+    def callback_urls(self, public_url: str, slug: str) -> default_rules.CallbackUrls: ...
+    def login_link(self, public_url: str, slug: str) -> str: ...
+    def oauth1_callback_url(self, public_url: str, slug: str) -> str: ...
+    def application_url(self, public_url: str) -> str: ...
+    def consumer_key(self, integration_id: str) -> str: ...
+    def oauth1_messages(self, version: tuple[int, int, int] | None) -> tuple[str, ...]: ...
+    def link_problem(self, problem: str, key: str) -> str: ...
+    def integrations_page(self, public_url: str) -> str: ...
+    def home_page(self, public_url: str) -> str: ...
+    def credentials_rejected(self, status: int, error: str) -> bool: ...
+
+    # -- the login
+    def new_state(self) -> str: ...
+    def new_code_verifier(self) -> str: ...
+    def code_challenge(self, verifier: str) -> str: ...
+    def authorize_url(
+        self, base_url: str, client_id: str, redirect_uri: str, state: str, challenge: str
+    ) -> str: ...
+    def state_matches(self, expected: str | None, given: str | None) -> bool: ...
+    def callback_error(self, error: str, description: str) -> str: ...
+    def code_grant(
+        self, code: str, redirect_uri: str, client_id: str, client_secret: str, code_verifier: str
+    ) -> dict[str, str]: ...
+    def token_error(self, error: str, description: str) -> str: ...
+    def two_factor_blocked(self, status: int, error_text: str) -> bool: ...
+    def callback_confirmed(self, pairs: Mapping[str, str]) -> bool: ...
+    def oauth1_authorize_url(self, base_url: str, request_token: str) -> str: ...
+    def request_token_matches(self, expected: str | None, given: str | None) -> bool: ...
+    def oauth1_denied(self, verifier: str) -> bool: ...
+    def oauth1_login_problem(self, problem: str, advice: str) -> str: ...
+
+    # -- a logged-in session
+    def token_expired(self, expires_at: float, now: float) -> bool: ...
+    def token_rejected(self, status: int, username: str | None) -> bool: ...
+    def refresh_grant(
+        self, refresh_token: str, client_id: str, client_secret: str
+    ) -> dict[str, str]: ...
+    def next_refresh_token(self, used: str, issued: str) -> str: ...
+    def refresh_failure_logs_out(self, status: int) -> bool: ...
+    def next_page_start(self, page: Mapping[str, Any], start: int) -> int | None: ...
 
 
 class LoginProblemError(Exception):
@@ -114,8 +188,10 @@ def entry(repository: Repository) -> RepositoryEntry:
 class Reference:
     """The reference integration: state plus an HTTP client for Bitbucket."""
 
-    def __init__(self, state: ReferenceState) -> None:
+    def __init__(self, state: ReferenceState, rules: RuleBook = default_rules) -> None:
         self.state = state
+        #: Every decision the flow takes (a mutant of the reference replaces one).
+        self.rules = rules
         self._http: aiohttp.ClientSession | None = None
 
     # -- lifecycle (on the serving loop) ----------------------------------------------------
@@ -146,10 +222,10 @@ class Reference:
     def capabilities(self) -> Capabilities:
         """What the reference supports."""
         return Capabilities(
-            protocol=rules.PROTOCOL_VERSION,
-            name=rules.NAME,
-            oauth_versions=rules.OAUTH_VERSIONS,
-            repositories=rules.OFFERS_REPOSITORIES,
+            protocol=self.rules.PROTOCOL_VERSION,
+            name=self.rules.NAME,
+            oauth_versions=self.rules.OAUTH_VERSIONS,
+            repositories=self.rules.OFFERS_REPOSITORIES,
         )
 
     def reset(self) -> None:
@@ -162,24 +238,24 @@ class Reference:
         self, platform: object, base_url: object, oauth_version: object
     ) -> CreatedIntegration:
         """Choose platform, base URL and OAuth version; ask Bitbucket its version."""
-        chosen_platform = rules.check_platform(platform)
-        base = rules.normalise_base_url(base_url)
-        version = rules.check_oauth_version(oauth_version)
+        chosen_platform = self.rules.check_platform(platform)
+        base = self.rules.normalise_base_url(base_url)
+        version = self.rules.check_oauth_version(oauth_version)
         bitbucket_version = await self._bitbucket_version(base)
-        integration_id = rules.new_integration_id()
+        integration_id = self.rules.new_integration_id()
         integration = Integration(
             id=integration_id,
             platform=chosen_platform,
             base_url=base,
             oauth_version=version,
-            slug=rules.integration_slug(integration_id),
+            slug=self.rules.integration_slug(integration_id),
             bitbucket_version=bitbucket_version,
         )
         if version == 1:
             integration.consumer = await asyncio.to_thread(
                 generate_consumer,
-                rules.consumer_key(integration_id),
-                rules.NAME,
+                self.rules.consumer_key(integration_id),
+                self.rules.NAME,
                 self.state.clock.now(),
             )
         self.state.integrations[integration.id] = integration
@@ -190,12 +266,16 @@ class Reference:
         try:
             answer = await self.bitbucket(base_url).application_properties()
         except BitbucketUnreachableError as exc:
-            raise RefusalError(rules.unreachable(base_url, exc.reason)) from None
+            raise RefusalError(self.rules.unreachable(base_url, exc.reason)) from None
         body = answer.json()
         version = body.get("version") if isinstance(body, dict) else None
-        if answer.status != 200 or not isinstance(version, str) or not rules.parse_version(version):
+        if (
+            answer.status != 200
+            or not isinstance(version, str)
+            or not self.rules.parse_version(version)
+        ):
             reason = f"HTTP {answer.status} from application-properties, without a version"
-            raise RefusalError(rules.unreachable(base_url, reason))
+            raise RefusalError(self.rules.unreachable(base_url, reason))
         return version
 
     def form(self, integration: Integration) -> CreatedIntegration:
@@ -209,14 +289,16 @@ class Reference:
         consumer = self._consumer(integration)
         return CreatedIntegration(
             id=integration.id,
-            setup_link=rules.setup_link(integration.base_url),
-            callback_urls=(rules.oauth1_callback_url(self.public_url, integration.slug),),
+            setup_link=self.rules.setup_link(integration.base_url),
+            callback_urls=(self.rules.oauth1_callback_url(self.public_url, integration.slug),),
             client_id="",
             client_secret="",
-            messages=rules.oauth1_messages(rules.parse_version(integration.bitbucket_version)),
+            messages=self.rules.oauth1_messages(
+                self.rules.parse_version(integration.bitbucket_version)
+            ),
             consumer_key=consumer.consumer_key,
             public_key=consumer.certificate,
-            application_url=rules.application_url(self.public_url),
+            application_url=self.rules.application_url(self.public_url),
         )
 
     @staticmethod
@@ -246,23 +328,22 @@ class Reference:
         )
 
     def _oauth2_form(self, integration: Integration) -> CreatedIntegration:
-        urls = rules.callback_urls(self.public_url, integration.slug).as_tuple()
+        urls = self.rules.callback_urls(self.public_url, integration.slug).as_tuple()
         unavailable = self._oauth2_unavailable(integration)
         return CreatedIntegration(
             id=integration.id,
-            setup_link=None if unavailable else rules.setup_link(integration.base_url),
+            setup_link=None if unavailable else self.rules.setup_link(integration.base_url),
             callback_urls=urls,
             client_id="",
             client_secret="",
             messages=(unavailable,) if unavailable else (),
         )
 
-    @staticmethod
-    def _oauth2_unavailable(integration: Integration) -> str | None:
-        version = rules.parse_version(integration.bitbucket_version)
-        if version is not None and rules.offers_oauth2(version):
+    def _oauth2_unavailable(self, integration: Integration) -> str | None:
+        version = self.rules.parse_version(integration.bitbucket_version)
+        if version is not None and self.rules.offers_oauth2(version):
             return None
-        return rules.oauth2_unavailable(integration.bitbucket_version)
+        return self.rules.oauth2_unavailable(integration.bitbucket_version)
 
     def integration(self, integration_id: str) -> Integration:
         """The integration with this id; 404 otherwise."""
@@ -282,7 +363,7 @@ class Reference:
             return await self._submit_oauth1(integration)
         client_id, client_secret = client_id.strip(), client_secret.strip()
         if not client_id or not client_secret:
-            return SubmitResult(error=rules.MISSING_CREDENTIALS)
+            return SubmitResult(error=self.rules.MISSING_CREDENTIALS)
         unavailable = self._oauth2_unavailable(integration)
         if unavailable:
             return SubmitResult(error=unavailable)
@@ -291,7 +372,7 @@ class Reference:
             return SubmitResult(error=error)
         integration.client_id, integration.client_secret = client_id, client_secret
         integration.submitted = True
-        return SubmitResult(redirect_to=rules.integrations_page(self.public_url))
+        return SubmitResult(redirect_to=self.rules.integrations_page(self.public_url))
 
     async def _submit_oauth1(self, integration: Integration) -> SubmitResult:
         """OAuth 1 has nothing to paste back: ask Bitbucket for a request token, signed as
@@ -299,24 +380,24 @@ class Reference:
         try:
             answer, token = await self._request_token(integration)
         except BitbucketUnreachableError as exc:
-            return SubmitResult(error=rules.unreachable(integration.base_url, exc.reason))
+            return SubmitResult(error=self.rules.unreachable(integration.base_url, exc.reason))
         if token is None:
             problem, _ = request_token_failure(answer)
             key = self._consumer(integration).consumer_key
-            return SubmitResult(error=rules.link_problem(problem, key))
+            return SubmitResult(error=self.rules.link_problem(problem, key))
         integration.submitted = True
-        return SubmitResult(redirect_to=rules.integrations_page(self.public_url))
+        return SubmitResult(redirect_to=self.rules.integrations_page(self.public_url))
 
     async def _request_token(self, integration: Integration) -> tuple[Answer, OAuth1Token | None]:
         """A request token for the integration's OAuth 1 callback; None when Bitbucket did
         not issue one or did not confirm the callback (an OAuth 1.0 answer)."""
-        callback = rules.oauth1_callback_url(self.public_url, integration.slug)
+        callback = self.rules.oauth1_callback_url(self.public_url, integration.slug)
         answer = await self.bitbucket(integration.base_url).request_token(
             self._signer(integration, callback=callback)
         )
         pairs = answer.form()
         token = pairs.get("oauth_token", "")
-        if answer.status != 200 or not token or not rules.callback_confirmed(pairs):
+        if answer.status != 200 or not token or not self.rules.callback_confirmed(pairs):
             return answer, None
         return answer, OAuth1Token(token=token, secret=pairs.get("oauth_token_secret", ""))
 
@@ -326,13 +407,13 @@ class Reference:
         """The revoke probe (see :mod:`conformance.reference.bitbucket`); the error or None."""
         try:
             answer = await self.bitbucket(integration.base_url).revoke(
-                rules.CREDENTIALS_PROBE_TOKEN, client_id, client_secret
+                self.rules.CREDENTIALS_PROBE_TOKEN, client_id, client_secret
             )
         except BitbucketUnreachableError as exc:
-            return rules.unreachable(integration.base_url, exc.reason)
+            return self.rules.unreachable(integration.base_url, exc.reason)
         error, _ = answer.oauth_error
-        if rules.credentials_rejected(answer.status, error):
-            return rules.WRONG_CLIENT_CREDENTIALS
+        if self.rules.credentials_rejected(answer.status, error):
+            return self.rules.WRONG_CLIENT_CREDENTIALS
         if answer.status != 200:
             detail = f"HTTP {answer.status} {error}".strip()
             return (
@@ -349,7 +430,7 @@ class Reference:
                 platform=i.platform,
                 base_url=i.base_url,
                 oauth_version=i.oauth_version,
-                login_link=rules.login_link(self.public_url, i.slug),
+                login_link=self.rules.login_link(self.public_url, i.slug),
             )
             for i in self.state.integrations.values()
             if i.submitted
@@ -359,7 +440,7 @@ class Reference:
 
     def session_for(self, cookies: Mapping[str, str]) -> BrowserSession | None:
         """The server-side session of a browser holding these cookies."""
-        return self.state.sessions.get(cookies.get(rules.SESSION_COOKIE, ""))
+        return self.state.sessions.get(cookies.get(self.rules.SESSION_COOKIE, ""))
 
     def _login_integration(self, slug: str) -> Integration:
         integration = self.state.integration_by_slug(slug)
@@ -373,20 +454,21 @@ class Reference:
         integration = self._login_integration(slug)
         if integration.oauth_version == 1:
             return await self._start_oauth1_login(session, integration)
-        redirect_uri = rules.callback_urls(self.public_url, integration.slug).login
+        redirect_uri = self.rules.callback_urls(self.public_url, integration.slug).login
         pending = PendingLogin(
             integration_id=integration.id,
-            state=rules.new_state(),
-            code_verifier=rules.new_code_verifier(),
+            state=self.rules.new_state(),
+            code_verifier=self.rules.new_code_verifier(),
             redirect_uri=redirect_uri,
         )
         session.pending = pending
-        return rules.authorize_url(
+        verifier = pending.code_verifier
+        return self.rules.authorize_url(
             integration.base_url,
             integration.client_id,
             redirect_uri,
             pending.state,
-            rules.code_challenge(pending.code_verifier),
+            self.rules.code_challenge(verifier) if verifier else "",
         )
 
     async def _start_oauth1_login(self, session: BrowserSession, integration: Integration) -> str:
@@ -395,17 +477,17 @@ class Reference:
         try:
             answer, token = await self._request_token(integration)
         except BitbucketUnreachableError as exc:
-            session.log_out(rules.unreachable(integration.base_url, exc.reason))
-            return rules.home_page(self.public_url)
+            session.log_out(self.rules.unreachable(integration.base_url, exc.reason))
+            return self.rules.home_page(self.public_url)
         if token is None:
-            session.log_out(rules.oauth1_login_problem(*request_token_failure(answer)))
-            return rules.home_page(self.public_url)
+            session.log_out(self.rules.oauth1_login_problem(*request_token_failure(answer)))
+            return self.rules.home_page(self.public_url)
         session.pending = PendingOAuth1Login(
             integration_id=integration.id,
             request_token=token.token,
             request_token_secret=token.secret,
         )
-        return rules.oauth1_authorize_url(integration.base_url, token.token)
+        return self.rules.oauth1_authorize_url(integration.base_url, token.token)
 
     async def finish_oauth1_login(
         self, session: BrowserSession, slug: str, query: Mapping[str, str]
@@ -422,12 +504,12 @@ class Reference:
                 and pending.integration_id == integration.id
                 else None
             )
-            if not rules.request_token_matches(expected, query.get("oauth_token")):
-                raise LoginFailedError(rules.OAUTH1_CALLBACK_MISMATCH)
+            if not self.rules.request_token_matches(expected, query.get("oauth_token")):
+                raise LoginFailedError(self.rules.OAUTH1_CALLBACK_MISMATCH)
             assert isinstance(pending, PendingOAuth1Login)
             verifier = query.get("oauth_verifier", "")
-            if rules.oauth1_denied(verifier):
-                raise LoginFailedError(rules.ACCESS_DENIED)
+            if self.rules.oauth1_denied(verifier):
+                raise LoginFailedError(self.rules.ACCESS_DENIED)
             if not verifier:
                 raise LoginFailedError("Bitbucket sent no verifier; please log in again.")
             token = await self._oauth1_access_token(integration, pending, verifier)
@@ -446,15 +528,17 @@ class Reference:
         try:
             answer = await self.bitbucket(integration.base_url).access_token(signer)
         except BitbucketUnreachableError as exc:
-            raise LoginFailedError(rules.unreachable(integration.base_url, exc.reason)) from None
-        if rules.two_factor_blocked(answer.status, answer.error_text):
-            raise LoginFailedError(rules.TWO_FACTOR_BLOCKED)
+            raise LoginFailedError(
+                self.rules.unreachable(integration.base_url, exc.reason)
+            ) from None
+        if self.rules.two_factor_blocked(answer.status, answer.error_text):
+            raise LoginFailedError(self.rules.TWO_FACTOR_BLOCKED)
         pairs = answer.form()
         token = pairs.get("oauth_token", "")
         if answer.status != 200 or not token:
             problem, advice = answer.oauth1_problem
             raise LoginFailedError(
-                rules.oauth1_login_problem(problem or f"HTTP {answer.status}", advice)
+                self.rules.oauth1_login_problem(problem or f"HTTP {answer.status}", advice)
             )
         return OAuth1Token(token=token, secret=pairs.get("oauth_token_secret", ""))
 
@@ -486,12 +570,12 @@ class Reference:
                 if isinstance(pending, PendingLogin) and pending.integration_id == integration.id
                 else None
             )
-            if not rules.state_matches(expected, query.get("state")):
-                raise LoginFailedError(rules.STATE_MISMATCH)
+            if not self.rules.state_matches(expected, query.get("state")):
+                raise LoginFailedError(self.rules.STATE_MISMATCH)
             assert isinstance(pending, PendingLogin)
             if "error" in query:
                 raise LoginFailedError(
-                    rules.callback_error(query["error"], query.get("error_description", ""))
+                    self.rules.callback_error(query["error"], query.get("error_description", ""))
                 )
             code = query.get("code", "")
             if not code:
@@ -506,47 +590,56 @@ class Reference:
     async def _exchange_code(
         self, integration: Integration, pending: PendingLogin, code: str
     ) -> Tokens:
-        form = {
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": pending.redirect_uri,
-            "client_id": integration.client_id,
-            "client_secret": integration.client_secret,
-            "code_verifier": pending.code_verifier,
-        }
+        form = self.rules.code_grant(
+            code,
+            pending.redirect_uri,
+            integration.client_id,
+            integration.client_secret,
+            pending.code_verifier,
+        )
         try:
             answer = await self.bitbucket(integration.base_url).token(form)
         except BitbucketUnreachableError as exc:
-            raise LoginFailedError(rules.unreachable(integration.base_url, exc.reason)) from None
-        if rules.two_factor_blocked(answer.status, answer.error_text):
-            raise LoginFailedError(rules.TWO_FACTOR_BLOCKED)
+            raise LoginFailedError(
+                self.rules.unreachable(integration.base_url, exc.reason)
+            ) from None
+        if self.rules.two_factor_blocked(answer.status, answer.error_text):
+            raise LoginFailedError(self.rules.TWO_FACTOR_BLOCKED)
         tokens = parse_tokens(answer, self.state.clock.now())
         if tokens is None:
             error, description = answer.oauth_error
-            raise LoginFailedError(rules.token_error(error or f"HTTP {answer.status}", description))
+            raise LoginFailedError(
+                self.rules.token_error(error or f"HTTP {answer.status}", description)
+            )
         return tokens
 
     async def _identify(self, integration: Integration, auth: Credential) -> Account:
         """Who the token belongs to: ``X-AUSERNAME``, then the user found by name."""
         client = self.bitbucket(integration.base_url)
         try:
-            answer = await client.application_properties(auth)
-            if rules.two_factor_blocked(answer.status, answer.error_text):
-                raise LoginFailedError(rules.TWO_FACTOR_BLOCKED)
+            answer = await self._whoami(client, auth)
+            if self.rules.two_factor_blocked(answer.status, answer.error_text):
+                raise LoginFailedError(self.rules.TWO_FACTOR_BLOCKED)
             if answer.username is None:
                 raise LoginFailedError(
                     "Bitbucket did not accept the new access token; log in again."
                 )
             account = await self._find_account(client, auth, answer.username)
         except BitbucketUnreachableError as exc:
-            raise LoginFailedError(rules.unreachable(integration.base_url, exc.reason)) from None
+            raise LoginFailedError(
+                self.rules.unreachable(integration.base_url, exc.reason)
+            ) from None
         if account is None:
             raise LoginFailedError(f"Bitbucket did not confirm the account {answer.username!r}.")
         return account
 
-    @staticmethod
+    async def _whoami(self, client: BitbucketClient, auth: Credential) -> Answer:
+        """A call that names the token's user in ``X-AUSERNAME``: application-properties,
+        made with the token (an anonymous call names nobody)."""
+        return await client.application_properties(auth)
+
     async def _find_account(
-        client: BitbucketClient, auth: Credential, username: str
+        self, client: BitbucketClient, auth: Credential, username: str
     ) -> Account | None:
         """Users are addressed by slug, which may differ from the name: search by name,
         then read the user by its slug."""
@@ -559,7 +652,7 @@ class Reference:
             for user in page.get("values") or []:
                 if isinstance(user, dict) and str(user.get("name", "")).lower() == username.lower():
                     slug = str(user.get("slug", ""))
-            start = next_page_start(page, start)
+            start = self.rules.next_page_start(page, start)
         if not slug:
             return None
         answer = await client.user(auth, slug)
@@ -592,7 +685,7 @@ class Reference:
         """The user's readable repositories and their composer.json; 401 when not logged in."""
         if session is None or not session.logged_in:
             raise RefusalError(
-                session.error if session and session.error else rules.NOT_LOGGED_IN, 401
+                session.error if session and session.error else self.rules.NOT_LOGGED_IN, 401
             )
         try:
             listed = await self._list_repositories(session)
@@ -606,7 +699,7 @@ class Reference:
         start: int | None = 0
         while start is not None:
             at = start
-            answer = await self._authorized(session, repos_page(at))
+            answer = await self._authorized(session, repos_page(at, self.rules.PAGE_LIMIT))
             page = answer.json()
             if answer.status != 200 or not isinstance(page, dict):
                 raise LoginProblemError(f"Bitbucket answered HTTP {answer.status} to repos.", 502)
@@ -614,7 +707,7 @@ class Reference:
                 project = repo.get("project") if isinstance(repo, dict) else None
                 if isinstance(project, dict):
                     found.append((str(project.get("key")), str(repo["slug"]), str(repo["name"])))
-            start = next_page_start(page, at)
+            start = self.rules.next_page_start(page, at)
         return found
 
     async def _with_composer(
@@ -649,38 +742,37 @@ class Reference:
         integration = self.state.integrations.get(session.integration_id or "")
         tokens = session.tokens
         if integration is None or tokens is None:
-            session.log_out(rules.LOGIN_NO_LONGER_VALID)
-            raise LoginProblemError(rules.LOGIN_NO_LONGER_VALID)
+            session.log_out(self.rules.LOGIN_NO_LONGER_VALID)
+            raise LoginProblemError(self.rules.LOGIN_NO_LONGER_VALID)
         client = self.bitbucket(integration.base_url)
         if isinstance(tokens, OAuth1Token):
             answer = await self._call(integration, client, call, self._signer(integration, tokens))
-            if rules.token_rejected(answer.status, answer.username):
-                session.log_out(rules.LOGIN_NO_LONGER_VALID)
-                raise LoginProblemError(rules.LOGIN_NO_LONGER_VALID)
+            if self.rules.token_rejected(answer.status, answer.username):
+                session.log_out(self.rules.LOGIN_NO_LONGER_VALID)
+                raise LoginProblemError(self.rules.LOGIN_NO_LONGER_VALID)
             return answer
-        if rules.token_expired(tokens.expires_at, self.state.clock.now()):
+        if self.rules.token_expired(tokens.expires_at, self.state.clock.now()):
             tokens = await self._refresh(session, integration, tokens)
         answer = await self._call(integration, client, call, tokens.access_token)
-        if rules.token_rejected(answer.status, answer.username):
+        if self.rules.token_rejected(answer.status, answer.username):
             tokens = await self._refresh(session, integration, tokens)
             answer = await self._call(integration, client, call, tokens.access_token)
-            if rules.token_rejected(answer.status, answer.username):
-                session.log_out(rules.LOGIN_NO_LONGER_VALID)
-                raise LoginProblemError(rules.LOGIN_NO_LONGER_VALID)
+            if self.rules.token_rejected(answer.status, answer.username):
+                session.log_out(self.rules.LOGIN_NO_LONGER_VALID)
+                raise LoginProblemError(self.rules.LOGIN_NO_LONGER_VALID)
         return answer
 
-    @staticmethod
     async def _call(
-        integration: Integration, client: BitbucketClient, call: Call, auth: Credential
+        self, integration: Integration, client: BitbucketClient, call: Call, auth: Credential
     ) -> Answer:
         try:
             answer = await call(client, auth)
         except BitbucketUnreachableError as exc:
             raise LoginProblemError(
-                rules.unreachable(integration.base_url, exc.reason), 502
+                self.rules.unreachable(integration.base_url, exc.reason), 502
             ) from None
-        if rules.two_factor_blocked(answer.status, answer.error_text):
-            raise LoginProblemError(rules.TWO_FACTOR_BLOCKED)
+        if self.rules.two_factor_blocked(answer.status, answer.error_text):
+            raise LoginProblemError(self.rules.TWO_FACTOR_BLOCKED)
         return answer
 
     async def _refresh(
@@ -690,52 +782,46 @@ class Reference:
         async with session.refresh_lock:
             current = session.tokens
             if not isinstance(current, Tokens):
-                raise LoginProblemError(session.error or rules.LOGIN_NO_LONGER_VALID)
+                raise LoginProblemError(session.error or self.rules.LOGIN_NO_LONGER_VALID)
             if current.access_token != used.access_token:
                 return current  # refreshed meanwhile by a concurrent call
-            form = {
-                "grant_type": "refresh_token",
-                "refresh_token": current.refresh_token,
-                "client_id": integration.client_id,
-                "client_secret": integration.client_secret,
-            }
+            form = self.rules.refresh_grant(
+                current.refresh_token, integration.client_id, integration.client_secret
+            )
             try:
                 answer = await self.bitbucket(integration.base_url).token(form)
             except BitbucketUnreachableError as exc:
                 raise LoginProblemError(
-                    rules.unreachable(integration.base_url, exc.reason), 502
+                    self.rules.unreachable(integration.base_url, exc.reason), 502
                 ) from None
-            if rules.two_factor_blocked(answer.status, answer.error_text):
-                raise LoginProblemError(rules.TWO_FACTOR_BLOCKED)
+            if self.rules.two_factor_blocked(answer.status, answer.error_text):
+                raise LoginProblemError(self.rules.TWO_FACTOR_BLOCKED)
             tokens = parse_tokens(answer, self.state.clock.now())
             if tokens is None:
-                if rules.refresh_failure_logs_out(answer.status):
-                    session.log_out(rules.LOGIN_NO_LONGER_VALID)
-                    raise LoginProblemError(rules.LOGIN_NO_LONGER_VALID)
+                if self.rules.refresh_failure_logs_out(answer.status):
+                    session.log_out(self.rules.LOGIN_NO_LONGER_VALID)
+                    raise LoginProblemError(self.rules.LOGIN_NO_LONGER_VALID)
                 raise LoginProblemError(
                     f"Bitbucket could not refresh the login (HTTP {answer.status}); try later.",
                     502,
                 )
-            session.tokens = tokens
+            kept = self.rules.next_refresh_token(current.refresh_token, tokens.refresh_token)
+            session.tokens = tokens = replace(tokens, refresh_token=kept)
             return tokens
 
 
-def repos_page(start: int) -> Call:
+def repos_page(start: int, limit: int) -> Call:
     """The call for one page of the user's repositories."""
 
     async def call(client: BitbucketClient, auth: Credential) -> Answer:
-        return await client.repos(auth, start, rules.PAGE_LIMIT)
+        return await client.repos(auth, start, limit)
 
     return call
 
 
-def next_page_start(page: Mapping[str, Any], start: int) -> int | None:
-    """Where the next page starts (Bitbucket's ``nextPageStart``), or None after the last.
-    A ``nextPageStart`` that does not move forward ends the listing."""
-    following = page.get("nextPageStart")
-    if page.get("isLastPage", True) or not isinstance(following, int) or following <= start:
-        return None
-    return following
+#: Where the next page starts: a rule (:func:`conformance.reference.rules.next_page_start`),
+#: also importable from here.
+next_page_start = default_rules.next_page_start
 
 
 def package_name(composer: Any) -> str | None:

@@ -33,6 +33,12 @@ STEP_MODULES: Final = (
     "conformance.steps.finish_the_setup",
     "conformance.steps.share_the_login_link",
     "conformance.steps.configure_bitbucket_server_plugins",
+    "conformance.steps.oauth1_open_the_add_integration_form",
+    "conformance.steps.oauth1_create_the_application_link",
+    "conformance.steps.oauth1_finish_the_setup",
+    "conformance.steps.oauth1_log_in",
+    "conformance.steps.oauth1_bitbucket_8",
+    "conformance.steps.matrix",
 )
 
 Kind = Literal["given", "when", "then"]

@@ -54,6 +54,17 @@ def server_at_version_under_context_path(ctx: ScenarioContext, version: str, pat
     ctx.sim.set_version(version)
 
 
+@given("Bitbucket serves at most {limit:d} items per page")
+def server_caps_pages(ctx: ScenarioContext, limit: int) -> None:
+    """Lowers the server's maximum page size (an admin setting of Bitbucket, 1000 by default)
+    for this scenario: a request for a longer page gets this many items and a
+    ``nextPageStart``, so a client that adds ``start + limit`` skips items. The simulator's
+    reset before the next scenario puts it back."""
+    if limit < 1:
+        raise FeatureFileError(f"a page holds at least 1 item, not {limit}")
+    ctx.sim.patch_config({"max_page_limit": limit})
+
+
 @when("an hour passes on the Bitbucket server")
 def an_hour_passes(ctx: ScenarioContext) -> None:
     """Moves the simulated Bitbucket's clock one hour on (access tokens expire)."""

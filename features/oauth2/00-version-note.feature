@@ -25,5 +25,6 @@ Feature: Application Links using OAuth 2 are available since Bitbucket 7.21
 
     Examples:
       | version |
+      | 7.6.0   |
       | 7.17.0  |
       | 7.20.0  |

@@ -64,6 +64,15 @@ Feature: Share the login link
     And the integration refreshed its access token
 
   @must
+  Scenario: Each refresh keeps the new refresh token Bitbucket issued
+    Given the user "alice" has logged in through the login link
+    When an hour passes on the Bitbucket server
+    Then the user is logged in to the integration as "alice"
+    When an hour passes on the Bitbucket server
+    Then the user is logged in to the integration as "alice"
+    And the integration refreshed its access token
+
+  @must
   Scenario: A deleted application link forces a new login
     Given the user "alice" has logged in through the login link
     When the admin deletes the application link in Bitbucket
@@ -78,4 +87,10 @@ Feature: Share the login link
   @must @repositories
   Scenario: The integration lists the user's repositories that carry a composer.json
     Given the user "alice" has logged in through the login link
+    Then the integration lists the repositories "alice" can read, each with whether it has a composer.json
+
+  @must @repositories
+  Scenario: The listing follows Bitbucket's pages when the server caps the page size
+    Given Bitbucket serves at most 5 items per page
+    And the user "alice" has logged in through the login link
     Then the integration lists the repositories "alice" can read, each with whether it has a composer.json

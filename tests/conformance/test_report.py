@@ -20,8 +20,10 @@ import pytest
 from conformance.report import (
     CUCUMBER_FILE,
     GUIDE_SECTIONS,
+    HTML_FILE,
     JUNIT_FILE,
     MARKDOWN_FILE,
+    RESULTS_FILE,
     Report,
     ScenarioResult,
     StepResult,
@@ -379,9 +381,18 @@ def test_an_unknown_step_status_is_refused() -> None:
         StepResult("Given", "x", "exploded")  # type: ignore[arg-type]
 
 
-def test_write_report_writes_the_three_files(tmp_path: Path) -> None:
+def test_write_report_writes_every_form(tmp_path: Path) -> None:
     written = write_report(sample(), tmp_path / "out")
 
-    assert {path.name for path in written.values()} == {MARKDOWN_FILE, JUNIT_FILE, CUCUMBER_FILE}
+    assert {path.name for path in written.values()} == {
+        MARKDOWN_FILE,
+        HTML_FILE,
+        JUNIT_FILE,
+        CUCUMBER_FILE,
+        RESULTS_FILE,
+    }
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
+        path.name for path in written.values()
+    )
     assert written["markdown"].read_text(encoding="utf-8") == to_markdown(sample())
     assert json.loads(written["cucumber"].read_text(encoding="utf-8"))

@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from conformance.expectations import known_scenarios
 from conformance.reference.integrator import ReferenceIntegrator
 from conformance.reference.server import ReferenceServer
-from conformance.runner import ConformOptions, default_features_dir, pytest_args
+from conformance.report import RESULTS_FILE, read_results
+from conformance.runner import ConformOptions, conform_argv, default_features_dir, pytest_args
 from conformance.sut import CreatedIntegration
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,6 +104,29 @@ def test_the_runner_runs_the_features_with_the_plugin_and_its_own_configuration(
     assert args[-1] == "-x"
 
 
+def test_a_matrix_column_runs_with_the_same_options_at_its_version() -> None:
+    options = ConformOptions(
+        sut="pkg.mod:make",
+        tags="@must",
+        report="out",
+        expected_failures="xf.txt",
+        workers="2",
+        quiet=False,
+        pytest_args=("-x",),
+    )
+
+    argv = conform_argv(dataclasses.replace(options, bitbucket_version="7.21.0"))
+
+    assert argv[:2] == ["--sut", "pkg.mod:make"]
+    assert argv[argv.index("--bitbucket-version") + 1] == "7.21.0"
+    assert argv[argv.index("--report") + 1] == str(Path("out").resolve())
+    assert argv[argv.index("--expected-failures") + 1] == "xf.txt"
+    assert argv[argv.index("--workers") + 1] == "2"
+    assert "--tags=@must" in argv
+    assert "--verbose" in argv
+    assert argv[-2:] == ["--", "-x"]
+
+
 # -- end to end ----------------------------------------------------------------------------------
 
 
@@ -123,6 +148,8 @@ def test_the_suite_passes_against_the_reference_and_writes_the_report(
     assert sorted(p.name for p in reference_report.iterdir()) == [
         "cucumber.json",
         "junit.xml",
+        "report.html",
+        "results.json",
         "summary.md",
     ]
     summary = (reference_report / "summary.md").read_text(encoding="utf-8")
@@ -130,9 +157,25 @@ def test_the_suite_passes_against_the_reference_and_writes_the_report(
     assert "## Share the login link" in summary
     features = json.loads((reference_report / "cucumber.json").read_text(encoding="utf-8"))
     assert {f["uri"] for f in features} == {
-        f"features/oauth2/{p.name}" for p in (ROOT / "features" / "oauth2").glob("*.feature")
+        p.relative_to(ROOT).as_posix() for p in (ROOT / "features").rglob("*.feature")
     }
-    assert set(outcomes(reference_report).values()) == {"passed"}
+    skipped = {name for name, outcome in outcomes(reference_report).items() if outcome != "passed"}
+    # At the default version under test (9.4.16) the scenario for versions below 7.21 skips.
+    assert skipped == {
+        "Below 7.21 the integration says OAuth 2 is unavailable at the version under test"
+    }
+
+
+def test_the_report_names_scenarios_as_expectations_files_list_them(
+    reference_report: Path,
+) -> None:
+    features = sorted((ROOT / "features").rglob("*.feature"))
+    known = known_scenarios((path, path.relative_to(ROOT).as_posix()) for path in features)
+    report = read_results(reference_report / RESULTS_FILE)
+
+    reported = {(s.feature_uri, s.name) for s in report.scenarios}
+    listed = {(uri, name) for uri, scenarios in known.items() for name in scenarios.names}
+    assert reported == listed
 
 
 @pytest.fixture
@@ -192,7 +235,10 @@ def test_a_failing_must_scenario_exits_non_zero_and_is_reported(tmp_path: Path) 
         str(folder),
     )
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "bbdc-sim conform: FAILED: a @must scenario failed (exit 1)" in result.stdout
+    assert (
+        "bbdc-sim conform: FAILED: a @must scenario failed, or an expected failure now passes "
+        "(exit 1)" in result.stdout
+    )
     summary = (folder / "summary.md").read_text(encoding="utf-8")
     assert "### FAILED: The form shows the setup link and the callback URL" in summary
     assert "- Step: `Then a link to create an OAuth application on that server is displayed`" in (
@@ -216,8 +262,17 @@ def test_only_should_failures_are_warnings_and_exit_zero(tmp_path: Path) -> None
         str(folder),
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "PASSED: 3 passed, 0 failed, 2 warnings, 0 skipped (5 scenarios)" in result.stdout
-    assert sorted(outcomes(folder).values()) == ["passed"] * 3 + ["warned"] * 2
+    assert "bbdc-sim conform: PASSED: every @must scenario passed (exit 0)" in result.stdout
+    found = outcomes(folder)
+    warned = {name for name, outcome in found.items() if outcome == "warned"}
+    # Every row of the outline below 7.21 warns; at the version under test (9.4.16) the
+    # scenario for versions below 7.21 skips; the rest pass.
+    assert warned == {n for n in found if n.startswith("Below 7.21") and "points to OAuth 1" in n}
+    assert len(warned) >= 2
+    assert {name for name, outcome in found.items() if outcome == "skipped"} == {
+        "Below 7.21 the integration says OAuth 2 is unavailable at the version under test"
+    }
+    assert f"0 failed, {len(warned)} warnings, 1 skipped" in result.stdout
 
 
 def test_no_scenario_ran_exits_non_zero() -> None:

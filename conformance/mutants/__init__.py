@@ -1,0 +1,342 @@
+"""Mutants: the reference implementation with one realistic integration bug each.
+
+A conformance suite is worth what it catches. Each :class:`Mutant` is the bundled reference
+(:mod:`conformance.reference`) with exactly one thing changed (one rule of
+:mod:`conformance.reference.rules`, or one method of the flow), the scenarios meant to catch
+it, and their level. Run the suite against one::
+
+    bbdc-sim conform --sut conformance.mutants:create_no_state
+
+``make mutants`` (:mod:`conformance.mutants.table`) runs the suite against every mutant and
+prints who caught what; ``tests/conformance/test_mutants.py`` asserts that the scenarios
+named for each mutant fail on it and pass on the reference. ``docs/mutants.md`` lists them
+and says how to add one.
+
+Mutants never patch a module: a rule change is a new rules object
+(:func:`~conformance.mutants.rulebook.variant`) handed to that mutant's
+:class:`~conformance.reference.service.Reference`, a flow change a subclass of it, so the
+reference and any mutant can run in one process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final, Literal
+
+from conformance.mutants import bugs
+from conformance.mutants.rulebook import variant
+from conformance.reference import integrator
+from conformance.reference.integrator import ReferenceIntegrator
+from conformance.reference.models import ReferenceState
+from conformance.reference.server import ReferenceFactory
+from conformance.reference.service import Reference
+
+Level = Literal["must", "should"]
+
+VERSION_NOTE: Final = "features/oauth2/00-version-note.feature"
+OPEN_THE_FORM: Final = "features/oauth2/01-open-the-add-integration-form.feature"
+FINISH_THE_SETUP: Final = "features/oauth2/03-finish-the-setup.feature"
+SHARE_THE_LOGIN_LINK: Final = "features/oauth2/04-share-the-login-link.feature"
+PLUGINS: Final = "features/oauth2/05-configure-bitbucket-server-plugins.feature"
+
+
+@dataclass(frozen=True, slots=True)
+class Catch:
+    """A scenario meant to catch a mutant: its feature file (relative to the repository), its
+    name, its level there, and for a Scenario Outline the example (``"version: 7.6.0"``, as
+    the report names it) when only that row is meant; otherwise every row."""
+
+    feature: str
+    scenario: str
+    level: Level
+    example: str | None = None
+
+    def matches(self, feature: str, name: str) -> bool:
+        """Whether a scenario of the report (feature file, name with its example) is this one."""
+        if feature != self.feature:
+            return False
+        if self.example is not None:
+            return name == f"{self.scenario} ({self.example})"
+        return name == self.scenario or name.startswith(f"{self.scenario} (")
+
+    def __str__(self) -> str:
+        suffix = f" ({self.example})" if self.example else ""
+        return f"{self.feature}: {self.scenario}{suffix} @{self.level}"
+
+
+@dataclass(frozen=True, slots=True)
+class Mutant:
+    """The reference with one bug."""
+
+    name: str
+    #: The bug, in one line.
+    bug: str
+    #: The scenarios meant to catch it (each must fail on the mutant).
+    catches: tuple[Catch, ...]
+    #: Builds the mutant's logic on the reference server's state.
+    build: ReferenceFactory
+    #: What changed: ``rules.<name>`` or ``Reference.<method>``.
+    changed: str
+
+    @property
+    def sut(self) -> str:
+        """The ``--sut`` value that runs the suite against it."""
+        return f"conformance.mutants:create_{self.name}"
+
+    @property
+    def levels(self) -> tuple[Level, ...]:
+        """The levels of the scenarios meant to catch it (each once, ``must`` first)."""
+        found = {catch.level for catch in self.catches}
+        return tuple(level for level in ("must", "should") if level in found)
+
+    def create(self) -> ReferenceIntegrator:
+        """The ``--sut`` factory: a reference server running this mutant, driven in process."""
+        return integrator.create(self.build)
+
+
+def with_rule(name: str, value: object) -> tuple[ReferenceFactory, str]:
+    """A factory of the reference whose rule ``name`` is ``value``, and what changed."""
+    rules = variant(**{name: value})
+
+    def build(state: ReferenceState) -> Reference:
+        return Reference(state, rules)
+
+    return build, f"rules.{name}"
+
+
+def with_flow(subclass: type[Reference], method: str) -> tuple[ReferenceFactory, str]:
+    """A factory of a subclass of the reference overriding ``method``, and what changed."""
+    if method not in vars(subclass):
+        raise ValueError(f"{subclass.__name__} does not override {method}")
+    return subclass, f"Reference.{method}"
+
+
+def mutant(name: str, bug: str, change: tuple[ReferenceFactory, str], *catches: Catch) -> Mutant:
+    """One entry of :data:`MUTANTS`."""
+    build, changed = change
+    return Mutant(name=name, bug=bug, catches=catches, build=build, changed=changed)
+
+
+def must(feature: str, scenario: str, example: str | None = None) -> Catch:
+    """A ``@must`` scenario meant to catch a mutant."""
+    return Catch(feature, scenario, "must", example)
+
+
+def should(feature: str, scenario: str, example: str | None = None) -> Catch:
+    """A ``@should`` scenario meant to catch a mutant (its failure is a warning)."""
+    return Catch(feature, scenario, "should", example)
+
+
+#: Every mutant, roughly in the order of the guide.
+MUTANTS: Final[tuple[Mutant, ...]] = (
+    mutant(
+        "offers_oauth2_below_7_21",
+        "offers OAuth 2 on Bitbucket 7.17 and 7.20 without a word about 7.21 or OAuth 1",
+        with_rule("offers_oauth2", bugs.offers_oauth2_everywhere),
+        should(
+            VERSION_NOTE,
+            "Below 7.21 the integration says OAuth 2 is unavailable and points to OAuth 1",
+        ),
+    ),
+    mutant(
+        "version_compared_as_decimal",
+        "compares versions as decimal numbers, so 7.6 (an LTS) looks newer than 7.21",
+        with_rule("offers_oauth2", bugs.offers_oauth2_by_decimal),
+        should(
+            VERSION_NOTE,
+            "Below 7.21 the integration says OAuth 2 is unavailable and points to OAuth 1",
+            "version: 7.6.0",
+        ),
+    ),
+    mutant(
+        "setup_link_to_wrong_page",
+        "the setup link opens Bitbucket's administration home, not Application links",
+        with_rule("setup_link", bugs.setup_link_to_admin_home),
+        must(OPEN_THE_FORM, "The form shows the setup link and the callback URL"),
+    ),
+    mutant(
+        "setup_link_without_context_path",
+        "builds the setup link from the host, dropping the base URL's context path",
+        with_rule("setup_link", bugs.setup_link_at_host_root),
+        must(OPEN_THE_FORM, "A base URL with a context path is kept in the setup link"),
+    ),
+    mutant(
+        "base_url_without_context_path",
+        "cuts the base URL to scheme, host and port (https://host/bitbucket -> https://host)",
+        with_rule("normalise_base_url", bugs.normalise_base_url_to_host),
+        must(OPEN_THE_FORM, "A base URL with a context path is kept in the setup link"),
+    ),
+    mutant(
+        "shared_login_link",
+        "one slug for every integration: one login link and callback URLs shared by all",
+        with_rule("integration_slug", bugs.shared_slug),
+        must(OPEN_THE_FORM, "Each integration gets its own callback URLs"),
+        must(SHARE_THE_LOGIN_LINK, "The login link is specific to its integration"),
+    ),
+    mutant(
+        "drops_second_callback_url",
+        "the form shows only the first of its two callback URLs; the login uses the second",
+        with_rule("callback_urls", bugs.callback_urls_showing_one),
+        must(SHARE_THE_LOGIN_LINK, "A user logs in through the login link"),
+    ),
+    mutant(
+        "submit_without_checking_credentials",
+        '"Create Integration" keeps the Client ID and Secret without asking Bitbucket',
+        with_flow(bugs.SubmitWithoutCheck, "_check_credentials"),
+        must(FINISH_THE_SETUP, "A wrong client secret is reported to the admin, not swallowed"),
+    ),
+    mutant(
+        "no_state",
+        "sends no state in the authorization request",
+        with_rule("authorize_url", bugs.authorize_url_without_state),
+        must(SHARE_THE_LOGIN_LINK, "The authorization request carries state"),
+    ),
+    mutant(
+        "state_not_checked",
+        "sends state but never checks the one the callback brings back",
+        with_rule("state_matches", bugs.any_state_matches),
+        must(SHARE_THE_LOGIN_LINK, "A callback with a wrong state is rejected"),
+        must(SHARE_THE_LOGIN_LINK, "A callback without state is rejected"),
+    ),
+    mutant(
+        "asks_for_repo_write",
+        "asks for the scope REPO_WRITE where REPO_READ is all it needs",
+        with_rule("SCOPE", "REPO_WRITE"),
+        must(SHARE_THE_LOGIN_LINK, "The integration asks for no more than Repositories Read"),
+    ),
+    mutant(
+        "no_pkce",
+        "uses no PKCE: no code_challenge, no code_verifier",
+        with_rule("PKCE_METHOD", None),
+        should(SHARE_THE_LOGIN_LINK, "PKCE is used"),
+    ),
+    mutant(
+        "pkce_plain",
+        "uses PKCE with the method plain (the verifier travels as the challenge)",
+        with_rule("PKCE_METHOD", "plain"),
+        should(SHARE_THE_LOGIN_LINK, "PKCE is used"),
+    ),
+    mutant(
+        "token_redirect_uri_differs",
+        "the token request's redirect_uri gains a trailing slash: not the URL displayed",
+        with_rule("code_grant", bugs.code_grant_with_slash),
+        must(SHARE_THE_LOGIN_LINK, "The token exchange uses a callback URL the form displayed"),
+    ),
+    mutant(
+        "client_credentials_in_basic",
+        "sends client_id and client_secret in HTTP Basic only (Bitbucket reads the body)",
+        with_flow(bugs.ClientCredentialsInBasic, "bitbucket"),
+        must(SHARE_THE_LOGIN_LINK, "The token exchange uses a callback URL the form displayed"),
+    ),
+    mutant(
+        "error_callback_trusted",
+        "takes Bitbucket's ?error= callback (Deny) as an ordinary return and says nothing",
+        with_rule("callback_error", bugs.silent_callback_error),
+        must(
+            SHARE_THE_LOGIN_LINK,
+            "Denying consent leaves the user logged out with an error shown",
+        ),
+    ),
+    mutant(
+        "username_from_unauthenticated_call",
+        "asks who the user is without the access token (Bitbucket answers for nobody)",
+        with_flow(bugs.WhoamiWithoutToken, "_whoami"),
+        must(SHARE_THE_LOGIN_LINK, "A user logs in through the login link"),
+    ),
+    mutant(
+        "user_looked_up_by_name",
+        "reads the user at users/{X-AUSERNAME}, taking the name for the slug",
+        with_flow(bugs.UserBySlugFromName, "_find_account"),
+        must(SHARE_THE_LOGIN_LINK, "A user whose name differs from their slug logs in"),
+    ),
+    mutant(
+        "never_refreshes",
+        "ignores expires_in and never refreshes: an expired token ends the login",
+        with_flow(bugs.NeverRefreshes, "_refresh"),
+        must(SHARE_THE_LOGIN_LINK, "An expired access token is refreshed"),
+    ),
+    mutant(
+        "refresh_without_client_secret",
+        "leaves the client secret out of the refresh request",
+        with_rule("refresh_grant", bugs.refresh_grant_without_secret),
+        must(SHARE_THE_LOGIN_LINK, "An expired access token is refreshed"),
+    ),
+    mutant(
+        "reuses_rotated_refresh_token",
+        "keeps the first refresh token: the second refresh sends one Bitbucket revoked",
+        with_rule("next_refresh_token", bugs.keep_first_refresh_token),
+        must(SHARE_THE_LOGIN_LINK, "Each refresh keeps the new refresh token Bitbucket issued"),
+    ),
+    mutant(
+        "dead_token_taken_as_logged_in",
+        "takes an answer for nobody (no X-AUSERNAME) as the user's: a deleted link's dead "
+        "token still counts as logged in",
+        with_rule("token_rejected", bugs.token_taken_unless_401),
+        must(SHARE_THE_LOGIN_LINK, "A deleted application link forces a new login"),
+        must(SHARE_THE_LOGIN_LINK, "An expired access token is refreshed"),
+    ),
+    mutant(
+        "paging_by_start_plus_limit",
+        "follows start + limit instead of nextPageStart (the server capped the limit)",
+        with_rule("next_page_start", bugs.start_plus_limit),
+        must(
+            SHARE_THE_LOGIN_LINK,
+            "The listing follows Bitbucket's pages when the server caps the page size",
+        ),
+    ),
+    mutant(
+        "first_page_only",
+        "reads the first page of repositories and ignores the rest",
+        with_rule("next_page_start", bugs.first_page_only),
+        must(
+            SHARE_THE_LOGIN_LINK,
+            "The listing follows Bitbucket's pages when the server caps the page size",
+        ),
+    ),
+    mutant(
+        "lists_writable_repositories",
+        "lists the repositories with permission=REPO_WRITE instead of REPO_READ",
+        with_flow(bugs.ListsWritableRepositories, "bitbucket"),
+        must(
+            SHARE_THE_LOGIN_LINK,
+            "The integration lists the user's repositories that carry a composer.json",
+        ),
+    ),
+    mutant(
+        "two_factor_error_swallowed",
+        "does not tell the 2FA plugin's refusal from others: no word of the OAuth whitelist",
+        with_rule("two_factor_blocked", bugs.never_two_factor),
+        should(
+            PLUGINS,
+            "Without the OAuth whitelist the integration cannot authenticate and names the "
+            "whitelist",
+        ),
+    ),
+)
+
+_BY_NAME: Final = {m.name: m for m in MUTANTS}
+assert len(_BY_NAME) == len(MUTANTS), "mutant names are unique"
+
+
+def by_name(name: str) -> Mutant:
+    """The mutant called ``name``; :class:`KeyError` naming the known ones otherwise."""
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        known = ", ".join(sorted(_BY_NAME))
+        raise KeyError(f"no mutant {name!r} (known: {known})") from None
+
+
+def _factory(entry: Mutant) -> Callable[[], ReferenceIntegrator]:
+    def create() -> ReferenceIntegrator:
+        return entry.create()
+
+    create.__name__ = create.__qualname__ = f"create_{entry.name}"
+    create.__doc__ = f"``--sut`` factory of the mutant {entry.name}: {entry.bug}."
+    return create
+
+
+# ``--sut conformance.mutants:create_<name>`` for every mutant.
+for _entry in MUTANTS:
+    globals()[f"create_{_entry.name}"] = _factory(_entry)
