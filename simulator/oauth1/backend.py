@@ -17,12 +17,8 @@ import secrets
 import string
 import uuid
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
-from cryptography.hazmat.primitives.serialization import load_der_public_key, load_pem_public_key
 
 from simulator.clock import Clock
 from simulator.config import OAuth1Config
@@ -35,6 +31,9 @@ from simulator.oauth1.problems import (
     OAuth1ProblemError,
     parameter_absent,
 )
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 #: The session of an access token outlives it by 30 days (Jira's sample: 157680000 s and
 #: 160272000 s for ``oauth_expires_in`` and ``oauth_authorization_expires_in``).
@@ -64,6 +63,15 @@ def random_string(length: int) -> str:
 def read_public_key(text: str) -> RSAPublicKey:
     """The RSA public key in a PEM public key, an X.509 certificate (PEM), or their bare
     base64 DER; raise :class:`OAuth1ValidationError` on ``public_key`` otherwise."""
+    # Imported here: only links need it, and it costs start-up some 35 ms.
+    from cryptography import x509
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+    from cryptography.hazmat.primitives.serialization import (
+        load_der_public_key,
+        load_pem_public_key,
+    )
+
     stripped = text.strip()
     if not stripped:
         raise OAuth1ValidationError("public_key", "A public key is required.")

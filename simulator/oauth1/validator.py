@@ -16,11 +16,9 @@ from __future__ import annotations
 
 import secrets
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from oauthlib.oauth1 import (
     AccessTokenEndpoint,
     RequestTokenEndpoint,
@@ -51,6 +49,9 @@ from simulator.oauth1.problems import (
     parameter_rejected,
 )
 
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+
 #: The advice of a rejected ``oauth_callback`` (``RequestTokenServlet``).
 INVALID_CALLBACK_ADVICE = (
     "As per OAuth spec version 1.0 Revision A Section 6.1 <http://oauth.net/core/1.0a#auth_step1>, "
@@ -64,6 +65,8 @@ DUMMY = "simulator-dummy"
 @cache
 def _dummy_key() -> RSAPublicKey:
     """A key no consumer holds, for oauthlib's constant-time path with unknown consumers."""
+    from cryptography.hazmat.primitives.asymmetric import rsa  # deferred: start-up cost
+
     return rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()
 
 
