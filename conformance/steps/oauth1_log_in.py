@@ -28,8 +28,7 @@ from conformance.steps.oauth1_finish_the_setup import finish_oauth1_setup
 from conformance.steps.open_the_add_integration_form import open_form
 from conformance.steps.share_the_login_link import (
     CallbackChange,
-    describe_session,
-    session_of,
+    expect_logged_in,
     with_query,
 )
 from conformance.useragent import Page, leaving_origin, origin_of, redact_url
@@ -183,13 +182,7 @@ def user_has_logged_in_with_oauth1(ctx: ScenarioContext, username: str) -> None:
     """Logs the user in through the OAuth 1 login link (allowing access) and checks it
     worked."""
     attempt = log_in_through_oauth1_link(ctx, username)
-    state = session_of(ctx, attempt)
-    expect(
-        state.authenticated and state.username == username,
-        f"{username!r} to be logged in to the integration after the OAuth 1 login",
-        f"the integration answers {describe_session(state)}; the browser ended on "
-        f"{ctx.describe_page(attempt.page)}",
-    )
+    expect_logged_in(ctx, attempt, username, "the OAuth 1 login")
 
 
 # -- steps: the login ------------------------------------------------------------------------------

@@ -181,11 +181,15 @@ def second_integration_set_up(ctx: ScenarioContext, oauth_version: int) -> None:
 @given('the user "{username}" has logged in through the login link')
 def user_has_logged_in(ctx: ScenarioContext, username: str) -> None:
     """Logs the user in through the login link (allowing access) and checks it worked."""
-    attempt = log_in_through_link(ctx, username)
+    expect_logged_in(ctx, log_in_through_link(ctx, username), username, "the login")
+
+
+def expect_logged_in(ctx: ScenarioContext, attempt: LoginAttempt, username: str, how: str) -> None:
+    """Asserts the integration reports ``username`` logged in after a login ``attempt``."""
     state = session_of(ctx, attempt)
     expect(
         state.authenticated and state.username == username,
-        f"{username!r} to be logged in to the integration after the login",
+        f"{username!r} to be logged in to the integration after {how}",
         f"the integration answers {describe_session(state)}; the browser ended on "
         f"{ctx.describe_page(attempt.page)}",
     )
