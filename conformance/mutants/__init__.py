@@ -39,6 +39,14 @@ OPEN_THE_FORM: Final = "features/oauth2/01-open-the-add-integration-form.feature
 FINISH_THE_SETUP: Final = "features/oauth2/03-finish-the-setup.feature"
 SHARE_THE_LOGIN_LINK: Final = "features/oauth2/04-share-the-login-link.feature"
 PLUGINS: Final = "features/oauth2/05-configure-bitbucket-server-plugins.feature"
+OAUTH1_FINISH_THE_SETUP: Final = "features/oauth1/03-finish-the-setup.feature"
+OAUTH1_LOG_IN: Final = "features/oauth1/04-log-in.feature"
+OAUTH1_BITBUCKET_8: Final = "features/oauth1/05-bitbucket-8-and-later.feature"
+
+#: The scenarios an OAuth 2 mutant runs on (the OAuth 1 ones take most of a run's time).
+OAUTH2_TAGS: Final = "not oauth1"
+#: The scenarios an OAuth 1 mutant runs on.
+OAUTH1_TAGS: Final = "oauth1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +97,17 @@ class Mutant:
         """The levels of the scenarios meant to catch it (each once, ``must`` first)."""
         found = {catch.level for catch in self.catches}
         return tuple(level for level in ("must", "should") if level in found)
+
+    @property
+    def tags(self) -> str | None:
+        """The ``--tags`` of its runs: the OAuth 1 scenarios when every scenario named for it
+        is one (``features/oauth1/``), the OAuth 2 ones when none is, else every scenario."""
+        oauth1 = {catch.feature.startswith("features/oauth1/") for catch in self.catches}
+        if oauth1 == {True}:
+            return OAUTH1_TAGS
+        if oauth1 == {False}:
+            return OAUTH2_TAGS
+        return None
 
     def create(self) -> ReferenceIntegrator:
         """The ``--sut`` factory: a reference server running this mutant, driven in process."""
@@ -312,6 +331,34 @@ MUTANTS: Final[tuple[Mutant, ...]] = (
             "Without the OAuth whitelist the integration cannot authenticate and names the "
             "whitelist",
         ),
+    ),
+    mutant(
+        "oauth1_request_token_not_checked",
+        "OAuth 1: accepts a callback whose oauth_token is not the request token it sent the "
+        "user to authorize",
+        with_rule("request_token_matches", bugs.any_request_token_matches),
+        must(OAUTH1_LOG_IN, "A callback with another oauth_token is rejected"),
+    ),
+    mutant(
+        "oauth1_no_synchronisation_warning",
+        "OAuth 1: no warning that from Bitbucket 8 the link cannot set up synchronizations",
+        with_rule("warns_oauth1_synchronisation", bugs.never_warns_oauth1_synchronisation),
+        *(
+            should(
+                OAUTH1_BITBUCKET_8,
+                "The OAuth 1 form warns about synchronizations from Bitbucket 8 only",
+                f"version: {version}, warning: shown",
+            )
+            for version in ("8.0.0", "8.19.1", "9.4.16")
+        ),
+    ),
+    mutant(
+        "oauth1_submit_without_checking_link",
+        'OAuth 1: "Create Integration" creates the integration without asking Bitbucket '
+        "whether the link exists with its key",
+        with_flow(bugs.SubmitOAuth1WithoutProbe, "_submit_oauth1"),
+        must(OAUTH1_FINISH_THE_SETUP, "A missing application link is reported to the admin"),
+        must(OAUTH1_FINISH_THE_SETUP, "A link with another Public Key is reported to the admin"),
     ),
 )
 

@@ -27,6 +27,7 @@ from conformance.reference.bitbucket import (
 )
 from conformance.reference.models import Account, BrowserSession, Integration, Tokens
 from conformance.reference.service import LoginProblemError, Reference
+from conformance.sut import SubmitResult
 
 # -- rules -----------------------------------------------------------------------------------
 
@@ -142,6 +143,17 @@ class RegisterUrlOnly(rules.CallbackUrls):
         return (self.register,)
 
 
+def any_request_token_matches(expected: str | None, given: str | None) -> bool:
+    """Whatever ``oauth_token`` the OAuth 1 callback brings back is accepted."""
+    return True
+
+
+def never_warns_oauth1_synchronisation(version: tuple[int, int, int]) -> bool:
+    """The OAuth 1 form never warns that Bitbucket 8 and later cannot use the link for
+    synchronisations."""
+    return False
+
+
 def callback_urls_showing_one(public_url: str, slug: str) -> rules.CallbackUrls:
     """The two callback URLs, of which the form displays only the first."""
     urls = rules.callback_urls(public_url, slug)
@@ -223,6 +235,15 @@ class SubmitWithoutCheck(Reference):
         self, integration: Integration, client_id: str, client_secret: str
     ) -> str | None:
         return None
+
+
+class SubmitOAuth1WithoutProbe(Reference):
+    """ "Create Integration" (OAuth 1) creates the integration without asking Bitbucket for
+    a request token: a missing link, or one with another Public Key, goes unnoticed."""
+
+    async def _submit_oauth1(self, integration: Integration) -> SubmitResult:
+        integration.submitted = True
+        return SubmitResult(redirect_to=self.rules.integrations_page(self.public_url))
 
 
 class UserBySlugFromName(Reference):

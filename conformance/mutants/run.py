@@ -23,13 +23,13 @@ from typing import Final, TypeVar
 
 from pytest_bdd.scenario import make_python_name
 
-from conformance.mutants import Catch
+from conformance.mutants import OAUTH2_TAGS, Catch
 
 #: The repository root (where ``features/`` is).
 ROOT: Final = Path(__file__).resolve().parents[2]
-#: The OAuth 2 part of the suite: every mutant is an OAuth 2 bug, and the OAuth 1 scenarios
-#: (RSA keys, signed calls) take most of a run's time.
-DEFAULT_TAGS: Final = "not oauth1"
+#: The OAuth 2 part of the suite, the default of :func:`run_suite` (each mutant runs on its
+#: own :attr:`~conformance.mutants.Mutant.tags`: the OAuth 1 scenarios for an OAuth 1 bug).
+DEFAULT_TAGS: Final = OAUTH2_TAGS
 #: Seconds one run may take before it counts as hung.
 RUN_TIMEOUT: Final = 600.0
 #: Outcomes that mean the scenario caught the SUT departing from the guide.
@@ -79,6 +79,21 @@ class SuiteRun:
     def outcomes_of(self, catch: Catch) -> tuple[ScenarioOutcome, ...]:
         """The scenarios of the report that ``catch`` names (every row of an outline)."""
         return tuple(s for s in self.scenarios if catch.matches(s.feature, s.name))
+
+
+def merged(runs: Sequence[SuiteRun]) -> SuiteRun:
+    """Several runs against one SUT (on different scenarios) read as one: every scenario,
+    the first failing exit code (else 0), the time and output of all."""
+    if not runs:
+        raise ValueError("nothing to merge")
+    code = next((run.exit_code for run in runs if run.exit_code != 0), 0)
+    return SuiteRun(
+        sut=runs[0].sut,
+        exit_code=code,
+        seconds=sum(run.seconds for run in runs),
+        scenarios=tuple(s for run in runs for s in run.scenarios),
+        output="\n".join(run.output for run in runs),
+    )
 
 
 def outcome_of(case: ET.Element) -> str:

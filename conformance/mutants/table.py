@@ -3,6 +3,10 @@
     python -m conformance.mutants.table [--tags EXPR] [--workers N] [--report DIR]
                                         [--all-scenarios] [NAME ...]
 
+Each mutant runs on its own part of the suite (:attr:`~conformance.mutants.Mutant.tags`: the
+OAuth 2 scenarios for an OAuth 2 bug, the OAuth 1 ones for an OAuth 1 bug), the reference on
+each part those mutants need; ``--tags`` runs them all on the same scenarios instead.
+
 One row per mutant: the scenarios that caught it (those named for it first, then how many
 others failed too), the level it was caught at (``@must``: the run fails; ``@should``: only a
 warning), and whether every scenario named for it failed. The reference runs alongside: a
@@ -23,7 +27,7 @@ from pathlib import Path
 from typing import TextIO
 
 from conformance.mutants import MUTANTS, Catch, Mutant, by_name
-from conformance.mutants.run import DEFAULT_TAGS, ScenarioOutcome, SuiteRun, in_parallel, run_suite
+from conformance.mutants.run import ScenarioOutcome, SuiteRun, in_parallel, merged, run_suite
 
 REFERENCE = "reference"
 
@@ -64,7 +68,7 @@ class Row:
         failed), then how many others failed too (or all of them, when ``every``)."""
         if not self.run.scenarios:
             return f"no report (exit {self.run.exit_code})"
-        parts: list[str] = []
+        labels: dict[str, list[str]] = {}
         named: set[ScenarioOutcome] = set()
         for catch in self.mutant.catches:
             outcomes = self.run.outcomes_of(catch)
@@ -72,12 +76,16 @@ class Row:
             named.update(outcomes)
             if not caught:
                 continue
-            label = short(catch.feature, catch.scenario)
+            examples = labels.setdefault(short(catch.feature, catch.scenario), [])
             if catch.example:
-                label += f" ({catch.example})"
+                examples.append(catch.example)
             elif len(outcomes) > 1:
-                label += f" ({len(caught)} of {len(outcomes)} examples)"
-            parts.append(label)
+                examples.append(f"{len(caught)} of {len(outcomes)} examples")
+        # Several examples of one outline named for the mutant: the outline once.
+        parts = [
+            f"{label} ({'; '.join(examples)})" if examples else label
+            for label, examples in labels.items()
+        ]
         others = [o for o in self.run.caught if o not in named]
         if every:
             parts += [short(o.feature, o.name) for o in others]
@@ -129,6 +137,11 @@ def bugs_list(rows: Sequence[Row]) -> str:
     return "\n".join(f"- {row.mutant.name}: {row.mutant.bug}" for row in rows)
 
 
+def describe_tags(tags: str | None) -> str:
+    """``--tags 'oauth1'``, or ``all`` for every scenario."""
+    return f"--tags {tags!r}" if tags else "all"
+
+
 def parse(argv: Sequence[str]) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(
@@ -139,8 +152,8 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("names", nargs="*", help="only these mutants (default: all)")
     parser.add_argument(
         "--tags",
-        default=DEFAULT_TAGS,
-        help=f"the scenarios to run (default {DEFAULT_TAGS!r}; '' for every scenario)",
+        help="the scenarios every run takes ('' for all; default: each mutant's own, "
+        "'not oauth1' for an OAuth 2 bug, 'oauth1' for an OAuth 1 bug)",
     )
     parser.add_argument("--workers", type=int, help="runs at once (default: CPUs, at most 4)")
     parser.add_argument("--report", help="keep each run's report in DIR/<mutant>/")
@@ -159,19 +172,29 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     except KeyError as exc:
         print(f"conformance.mutants.table: {exc.args[0]}", file=sys.stderr)
         return 2
-    tags = args.tags or None
+    chosen: str | None = args.tags
     report = Path(args.report) if args.report else None
-    suts = [REFERENCE, *(m.sut for m in mutants)]
-    names = [REFERENCE, *(m.name for m in mutants)]
+
+    def tags_of(entry: Mutant) -> str | None:
+        return entry.tags if chosen is None else chosen or None
+
+    # The reference once per part of the suite the mutants run on (OAuth 2, OAuth 1).
+    parts = list(dict.fromkeys(tags_of(m) for m in mutants))
+    jobs = [
+        (f"{REFERENCE}-{i}" if len(parts) > 1 else REFERENCE, REFERENCE, part)
+        for i, part in enumerate(parts, 1)
+    ]
+    jobs += [(m.name, m.sut, tags_of(m)) for m in mutants]
     started = time.perf_counter()
 
-    def one(index: int) -> SuiteRun:
-        folder = report / names[index] if report else None
-        return run_suite(suts[index], tags=tags, report_dir=folder)
+    def one(job: tuple[str, str, str | None]) -> SuiteRun:
+        folder, sut, tags = job
+        return run_suite(sut, tags=tags, report_dir=report / folder if report else None)
 
-    runs = in_parallel(one, range(len(suts)), args.workers)
+    runs = in_parallel(one, jobs, args.workers)
     elapsed = time.perf_counter() - started
-    reference, rows = runs[0], [Row(m, r) for m, r in zip(mutants, runs[1:], strict=True)]
+    reference = merged(runs[: len(parts)])
+    rows = [Row(m, r) for m, r in zip(mutants, runs[len(parts) :], strict=True)]
     write = stream.write
     write(markdown_table(rows, args.all_scenarios) + "\n\n")
     write(bugs_list(rows) + "\n\n")
@@ -194,9 +217,11 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         )
     mutant_seconds = sum(row.run.seconds for row in rows)
     write(
-        f"Scenarios: {'--tags ' + repr(tags) if tags else 'all'}. Time: {elapsed:.1f} s for "
-        f"{len(runs)} runs ({len(rows)} mutants + the reference); the reference's run "
-        f"{reference.seconds:.1f} s; the mutants' runs {mutant_seconds:.1f} s in total, "
+        f"Scenarios: {', '.join(describe_tags(part) for part in parts)}. Time: "
+        f"{elapsed:.1f} s for {len(runs)} runs ({len(rows)} mutants + the reference "
+        f"{'x' + str(len(parts)) if len(parts) > 1 else ''}); the reference's "
+        f"{'runs' if len(parts) > 1 else 'run'} {reference.seconds:.1f} s; the mutants' runs "
+        f"{mutant_seconds:.1f} s in total, "
         f"{mutant_seconds / max(1, len(rows)):.1f} s each.\n"
     )
     return 0 if len(killed) == len(rows) and not problems and reference.exit_code == 0 else 1

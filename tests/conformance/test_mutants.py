@@ -16,14 +16,23 @@ import pytest
 from pytest_bdd.gherkin_parser import get_gherkin_document
 
 from conformance.drivers.python import load_factory
-from conformance.mutants import MUTANTS, Catch, Mutant, by_name, must, should
+from conformance.mutants import (
+    MUTANTS,
+    OAUTH1_TAGS,
+    OAUTH2_TAGS,
+    Catch,
+    Mutant,
+    by_name,
+    must,
+    should,
+)
 from conformance.mutants.rulebook import changed_rules, variant
 from conformance.mutants.run import (
-    DEFAULT_TAGS,
     ROOT,
     ScenarioOutcome,
     SuiteRun,
     in_parallel,
+    merged,
     read_junit,
     run_suite,
     selection,
@@ -44,6 +53,24 @@ def test_there_are_at_least_twenty_mutants_with_unique_names() -> None:
     assert len(MUTANTS) >= 20
     assert len(set(NAMES)) == len(NAMES)
     assert all(m.catches and m.bug for m in MUTANTS)
+
+
+def test_oauth1_mutants_run_on_the_oauth1_scenarios_and_the_others_on_the_oauth2_ones() -> None:
+    oauth1 = {m.name for m in MUTANTS if m.tags == OAUTH1_TAGS}
+    assert oauth1 == {
+        "oauth1_request_token_not_checked",
+        "oauth1_no_synchronisation_warning",
+        "oauth1_submit_without_checking_link",
+    }
+    assert all(m.tags == OAUTH2_TAGS for m in MUTANTS if m.name not in oauth1)
+    both = Mutant(
+        "m",
+        "b",
+        (must("features/oauth1/04-log-in.feature", "A"), must("features/oauth2/x.feature", "B")),
+        Reference,
+        "rules.x",
+    )
+    assert both.tags is None
 
 
 def scenario_levels(feature: str) -> dict[str, tuple[set[str], list[str]]]:
@@ -202,6 +229,19 @@ def fake_run(*outcomes: ScenarioOutcome) -> SuiteRun:
     return SuiteRun("x", 1, 0.1, outcomes, "")
 
 
+def test_runs_of_one_sut_on_parts_of_the_suite_merge_into_one() -> None:
+    first = ScenarioOutcome("f1", "A", "must", "passed")
+    second = ScenarioOutcome("f2", "B", "must", "failed")
+    passing = SuiteRun("reference", 0, 1.0, (first,), "one")
+    failing = SuiteRun("reference", 1, 2.0, (second,), "two")
+    both = merged([passing, failing])
+    assert both.scenarios == (first, second)
+    assert (both.exit_code, both.seconds, both.output) == (1, 3.0, "one\ntwo")
+    assert merged([passing, passing]).exit_code == 0
+    with pytest.raises(ValueError, match="nothing to merge"):
+        merged([])
+
+
 def test_the_table_says_which_named_scenario_a_mutant_survived() -> None:
     feature = "features/oauth2/04-share-the-login-link.feature"
     entry = Mutant(
@@ -225,6 +265,16 @@ def test_the_table_says_which_named_scenario_a_mutant_survived() -> None:
     assert "Survived" in table.splitlines()[-1]
 
 
+def test_the_table_names_an_outline_once_with_the_examples_that_caught_the_mutant() -> None:
+    feature = "features/oauth1/05-bitbucket-8-and-later.feature"
+    rows = ("version: 8.0.0", "version: 9.4.16")
+    entry = Mutant("m", "b", tuple(should(feature, "W", r) for r in rows), Reference, "rules.x")
+    run = fake_run(*(ScenarioOutcome(feature, f"W ({r})", "should", "warned") for r in rows))
+    assert Row(entry, run).caught_by() == (
+        "oauth1/05-bitbucket-8-and-later W (version: 8.0.0; version: 9.4.16)"
+    )
+
+
 def test_the_reference_must_pass_every_named_scenario() -> None:
     feature = "features/oauth2/04-share-the-login-link.feature"
     entry = Mutant("m", "b", (must(feature, "Caught"),), Reference, "rules.x")
@@ -238,15 +288,16 @@ def test_the_reference_must_pass_every_named_scenario() -> None:
 
 @pytest.fixture(scope="module")
 def runs() -> dict[str, SuiteRun]:
-    """The reference on every named scenario, each mutant on its own, several at once."""
-    jobs: list[tuple[str, str, str]] = [
-        (REFERENCE, REFERENCE, selection(c for m in MUTANTS for c in m.catches))
+    """The reference on every named scenario (OAuth 1 and 2), each mutant on its own named
+    scenarios (of its part of the suite), several at once."""
+    jobs: list[tuple[str, str, str | None, str]] = [
+        (REFERENCE, REFERENCE, None, selection(c for m in MUTANTS for c in m.catches))
     ]
-    jobs += [(m.name, m.sut, selection(m.catches)) for m in MUTANTS]
+    jobs += [(m.name, m.sut, m.tags, selection(m.catches)) for m in MUTANTS]
 
-    def one(job: tuple[str, str, str]) -> SuiteRun:
-        _, sut, keyword = job
-        return run_suite(sut, tags=DEFAULT_TAGS, keyword=keyword)
+    def one(job: tuple[str, str, str | None, str]) -> SuiteRun:
+        _, sut, tags, keyword = job
+        return run_suite(sut, tags=tags, keyword=keyword)
 
     return dict(zip([job[0] for job in jobs], in_parallel(one, jobs, None), strict=True))
 
@@ -286,20 +337,62 @@ def test_the_table_prints_a_row_per_mutant_and_the_times(
 ) -> None:
     from conformance.mutants import table
 
-    chosen = ["no_state", "no_pkce"]
+    chosen = ["no_state", "no_pkce", "oauth1_request_token_not_checked"]
+    asked: list[tuple[str, object]] = []
 
-    def recorded(sut: str, **_: object) -> SuiteRun:
-        name = REFERENCE if sut == REFERENCE else sut.rsplit("create_", 1)[1]
-        return runs[name]
+    def recorded(sut: str, **options: object) -> SuiteRun:
+        asked.append((sut, options["tags"]))
+        if sut != REFERENCE:
+            return runs[sut.rsplit("create_", 1)[1]]
+        # The reference's run covers both parts: each part gets its own scenarios.
+        oauth1 = options["tags"] == OAUTH1_TAGS
+        scenarios = tuple(
+            s
+            for s in runs[REFERENCE].scenarios
+            if s.feature.startswith("features/oauth1/") == oauth1
+        )
+        return SuiteRun(REFERENCE, 0, 1.0, scenarios, "")
 
     monkeypatch.setattr(table, "run_suite", recorded)
     out = io.StringIO()
     assert table.main(chosen, out) == 0
     text = out.getvalue()
+    assert sorted(asked, key=str) == sorted(
+        [
+            (REFERENCE, OAUTH2_TAGS),
+            (REFERENCE, OAUTH1_TAGS),
+            (by_name("no_state").sut, OAUTH2_TAGS),
+            (by_name("no_pkce").sut, OAUTH2_TAGS),
+            (by_name("oauth1_request_token_not_checked").sut, OAUTH1_TAGS),
+        ],
+        key=str,
+    )
     assert "| no_state | `rules.authorize_url` | 04 The authorization request carries state" in text
     assert "| no_pkce | `rules.PKCE_METHOD` | 04 PKCE is used | @should | yes |" in text
-    assert "2 of 2 mutants caught by every scenario named for them" in text
-    assert "Time:" in text
+    assert (
+        "| oauth1_request_token_not_checked | `rules.request_token_matches` "
+        "| oauth1/04-log-in A callback with another oauth_token is rejected | @must | yes |"
+    ) in text
+    assert "3 of 3 mutants caught by every scenario named for them" in text
+    assert "Scenarios: --tags 'not oauth1', --tags 'oauth1'. Time:" in text
+
+
+def test_the_table_runs_every_mutant_on_the_tags_asked_for(
+    runs: dict[str, SuiteRun], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conformance.mutants import table
+
+    asked: list[object] = []
+
+    def recorded(sut: str, **options: object) -> SuiteRun:
+        asked.append(options["tags"])
+        return runs[REFERENCE if sut == REFERENCE else sut.rsplit("create_", 1)[1]]
+
+    monkeypatch.setattr(table, "run_suite", recorded)
+    out = io.StringIO()
+    assert table.main(["no_state", "oauth1_request_token_not_checked", "--tags", ""], out) == 0
+    assert asked == [None, None, None]
+    assert "Scenarios: all." in out.getvalue()
 
 
 def test_the_table_refuses_an_unknown_mutant(capsys: pytest.CaptureFixture[str]) -> None:
