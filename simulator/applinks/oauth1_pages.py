@@ -37,6 +37,7 @@ from simulator.applinks.pages import (
     SERVLET,
     Form,
     banner,
+    checked_form,
     delete_page,
     error_div,
     first,
@@ -47,11 +48,8 @@ from simulator.applinks.pages import (
     oauth1_name_taken,
     oauth1_path,
     oauth1_state,
-    read_form,
     refuse,
     store_of,
-    xsrf_passes,
-    xsrf_refused,
 )
 from simulator.oauth1.backend import MAX_FIELD_LENGTH, OAuth1ValidationError, is_http_url
 from simulator.oauth1.models import OAuth1Link, PendingLink
@@ -425,9 +423,9 @@ async def post_application_url(request: web.Request) -> web.Response:
     if refused is not None:
         return refused
     store = store_of(request)
-    form = await read_form(request)
-    if not xsrf_passes(request, form):
-        return xsrf_refused(store, NEW_OAUTH1_PATH)
+    form = await checked_form(request, NEW_OAUTH1_PATH)
+    if isinstance(form, web.Response):
+        return form
     url, entered = first(form, "application-url").strip(), first(form, "entered-url").strip()
     error = check_application_url(url)
     if error is not None:
@@ -463,9 +461,9 @@ async def post_link_applications(request: web.Request) -> web.Response:
     if refused is not None:
         return refused
     store = store_of(request)
-    form = await read_form(request)
-    if not xsrf_passes(request, form):
-        return xsrf_refused(store, NEW_OAUTH1_PATH)
+    form = await checked_form(request, NEW_OAUTH1_PATH)
+    if isinstance(form, web.Response):
+        return form
     url = first(form, "application-url").strip()
     if check_application_url(url) is not None:
         return _url_lost(store)
@@ -511,9 +509,9 @@ async def update_oauth1_link(request: web.Request) -> web.Response:
     if isinstance(found, web.Response):
         return found
     store = store_of(request)
-    form = await read_form(request)
-    if not xsrf_passes(request, form):
-        return xsrf_refused(store, oauth1_path(found.id, "edit"))
+    form = await checked_form(request, oauth1_path(found.id, "edit"))
+    if isinstance(form, web.Response):
+        return form
     entered = IncomingForm.of_form(form)
     application_url = application_url_of(store, found)
     if save_incoming(store, found, entered) is not None:
@@ -547,9 +545,9 @@ async def delete_oauth1_link_page(request: web.Request) -> web.Response:
     if isinstance(found, web.Response):
         return found
     store = store_of(request)
-    form = await read_form(request)
-    if not xsrf_passes(request, form):
-        return xsrf_refused(store, oauth1_path(found.id, "delete"))
+    form = await checked_form(request, oauth1_path(found.id, "delete"))
+    if isinstance(form, web.Response):
+        return form
     delete_oauth1_link(store, found)
     return redirect(store.base_url + LIST_PATH, status=303)
 

@@ -527,6 +527,14 @@ def xsrf_passes(request: web.Request, form: Form) -> bool:
     return xsrf_ok(store_of(request), request, {name: values[0] for name, values in form.items()})
 
 
+async def checked_form(request: web.Request, retry_path: str) -> Form | web.Response:
+    """A POSTed form that passed the XSRF check, or the 403 page that offers ``retry_path``."""
+    form = await read_form(request)
+    if not xsrf_passes(request, form):
+        return xsrf_refused(store_of(request), retry_path)
+    return form
+
+
 # -- handlers ----------------------------------------------------------------------------------
 
 
@@ -576,9 +584,9 @@ async def post_create_link(request: web.Request) -> web.Response:
     if refused is not None:
         return refused
     store = store_of(request)
-    form = await read_form(request)
-    if not xsrf_passes(request, form):
-        return xsrf_refused(store, CREATE_PATH)
+    form = await checked_form(request, CREATE_PATH)
+    if isinstance(form, web.Response):
+        return form
     oauth2 = store.config.version.supports_oauth2
     app_type, direction = first(form, "application-type"), first(form, "direction")
     status, message = create_link_choice(oauth2, app_type, direction)
@@ -633,9 +641,9 @@ async def create_incoming_link(request: web.Request) -> web.Response:
     if refused is not None:
         return refused
     store = store_of(request)
-    form = await read_form(request)
-    if not xsrf_passes(request, form):
-        return xsrf_refused(store, NEW_INCOMING_PATH)
+    form = await checked_form(request, NEW_INCOMING_PATH)
+    if isinstance(form, web.Response):
+        return form
     entered, scopes = _submitted(form)
     _check_oauth1_names(store, entered)
     user = principal_of(request).user
@@ -675,9 +683,9 @@ async def reset_client_secret(request: web.Request) -> web.Response:
     if isinstance(found, web.Response):
         return found
     store = store_of(request)
-    form = await read_form(request)
-    if not xsrf_passes(request, form):
-        return xsrf_refused(store, client_path(found, "credentials"))
+    form = await checked_form(request, client_path(found, "credentials"))
+    if isinstance(form, web.Response):
+        return form
     store.oauth2.reset_secret(found)
     return redirect(store.base_url + client_path(found, "credentials"), status=303)
 
@@ -704,9 +712,9 @@ async def update_client(request: web.Request) -> web.Response:
     if isinstance(found, web.Response):
         return found
     store = store_of(request)
-    form = await read_form(request)
-    if not xsrf_passes(request, form):
-        return xsrf_refused(store, client_path(found, "edit"))
+    form = await checked_form(request, client_path(found, "edit"))
+    if isinstance(form, web.Response):
+        return form
     entered, scopes = _submitted(form)
     _check_oauth1_names(store, entered)
     if not entered.errors:
@@ -745,9 +753,9 @@ async def delete_client(request: web.Request) -> web.Response:
     if isinstance(found, web.Response):
         return found
     store = store_of(request)
-    form = await read_form(request)
-    if not xsrf_passes(request, form):
-        return xsrf_refused(store, client_path(found, "delete"))
+    form = await checked_form(request, client_path(found, "delete"))
+    if isinstance(form, web.Response):
+        return form
     store.oauth2.delete_client(found)
     return redirect(store.base_url + LIST_PATH, status=303)
 
