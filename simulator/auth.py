@@ -26,6 +26,7 @@ from simulator.oauth1.resource import resolve_oauth1
 from simulator.oauth2.scopes import caps_for
 from simulator.store import SESSION_COOKIE, Store
 from simulator.tfa import policy as tfa_policy
+from simulator.tfa.paths import BLOCKED_PATH
 from simulator.tfa.policy import OAUTH_METHODS as TFA_OAUTH_METHODS
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -190,6 +191,12 @@ def make_auth_middleware(store: Store) -> Any:
 
     @web.middleware
     async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if app_path(request, store.settings.context_path) == BLOCKED_PATH:
+            # The page a blocked request is sent to is never itself blocked: a client that
+            # follows redirects and resends its Bearer token or OAuth 1 signature (which no
+            # longer matches this URL) must end here, not loop or get a signature error.
+            request[principal_key] = ANONYMOUS
+            return await handler(request)
         try:
             principal = await resolve_oauth1(request, store)
             if principal is None:
