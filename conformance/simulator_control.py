@@ -167,10 +167,13 @@ class SimulatorControl:
         return self._object("advance_clock", answer)
 
     def journal(
-        self, path_prefix: str | None = None, method: str | None = None
+        self, path_prefix: str | None = None, method: str | None = None, since: int = 0
     ) -> list[dict[str, Any]]:
-        """``GET /_sim/journal``: recorded exchanges, oldest first, secrets redacted."""
+        """``GET /_sim/journal``: recorded exchanges (with an id above ``since``), oldest
+        first, secrets redacted."""
         query = {k: v for k, v in (("path_prefix", path_prefix), ("method", method)) if v}
+        if since:
+            query["since"] = str(since)
         answer = self._call("journal", "GET", "/journal", query=query)
         return self._list("journal", answer, "entries")
 

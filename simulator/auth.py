@@ -209,6 +209,8 @@ def make_auth_middleware(store: Store) -> Any:
             if not CLIENT_AUTH_PATHS.search(app_path(request, store.settings.context_path)):
                 raise
             principal = ANONYMOUS
+        if principal.user is not None:
+            note(request, auth=principal.method, user=principal.user.name)
         blocked = tfa_gate(request, store, principal)
         if blocked is not None:
             return blocked

@@ -15,7 +15,11 @@ from typing import Any, ClassVar
 
 from aiohttp import web
 
+from simulator.journal import note
+
 log = logging.getLogger("simulator")
+#: How much of an error's message its journal entry keeps (``extra.error``).
+ERROR_NOTE_CHARS = 300
 
 JSON_CONTENT_TYPE = "application/json;charset=UTF-8"
 
@@ -190,6 +194,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except BitbucketError as exc:
+        note(request, error=exc.message[:ERROR_NOTE_CHARS])
         return exc.to_response()
     except web.HTTPMethodNotAllowed:
         return MethodNotAllowedError(request.method, request.path).to_response()

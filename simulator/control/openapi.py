@@ -325,6 +325,13 @@ CONTROL_OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                 "description": "Only entries with this HTTP method (case-insensitive).",
                 "schema": {"type": "string"},
             },
+            {
+                "name": "since",
+                "in": "query",
+                "required": False,
+                "description": "Only entries with a greater id (ids grow across clears).",
+                "schema": {"type": "integer", "minimum": 0},
+            },
         ],
         "responses": {"200": _json(_ref("Journal"), "The entries."), **_BAD_REQUEST},
     },

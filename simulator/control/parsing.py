@@ -31,7 +31,7 @@ FAULT_STATUSES = range(200, 600)
 
 _FAULT_KEYS = frozenset({"path_prefix", "status", "delay_seconds", "times"})
 _CLOCK_KEYS = frozenset({"advance_seconds"})
-_JOURNAL_PARAMS = frozenset({"path_prefix", "method"})
+_JOURNAL_PARAMS = frozenset({"path_prefix", "method", "since"})
 _METHOD_RE = re.compile(r"^[A-Za-z]{1,20}$")
 
 
@@ -120,10 +120,13 @@ class JournalFilter:
 
     path_prefix: str | None = None
     method: str | None = None
+    #: Only entries whose id is greater (ids grow for the life of the server).
+    since: int = 0
 
     @classmethod
     def from_query(cls, query: MultiMapping[str]) -> JournalFilter:
-        """Parse ``?path_prefix=&method=``; unknown or repeated parameters are rejected."""
+        """Parse ``?path_prefix=&method=&since=``; unknown or repeated parameters are
+        rejected."""
         _reject_unknown(query, _JOURNAL_PARAMS)
         values: dict[str, str] = {}
         for name in sorted(_JOURNAL_PARAMS):
@@ -138,10 +141,17 @@ class JournalFilter:
             _path_prefix(prefix, "path_prefix")
         if method is not None and not _METHOD_RE.match(method):
             raise ValidationError("method must be an HTTP method such as GET.", "method")
-        return cls(path_prefix=prefix, method=method.upper() if method else None)
+        since = values.get("since", "0")
+        if not since.isascii() or not since.isdigit() or len(since) > 18:
+            raise ValidationError("since must be an entry id: a whole number, 0 or more.", "since")
+        return cls(
+            path_prefix=prefix, method=method.upper() if method else None, since=int(since)
+        )
 
     def admits(self, entry: Exchange) -> bool:
         """Whether an entry passes the filter (the prefix applies to the recorded path)."""
+        if entry.id <= self.since:
+            return False
         if self.method is not None and entry.method.upper() != self.method:
             return False
         return self.path_prefix is None or entry.path.startswith(self.path_prefix)

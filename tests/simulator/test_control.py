@@ -246,9 +246,22 @@ async def test_journal_filters_by_path_prefix_and_method(client: Client) -> None
     assert both["size"] == 1
 
 
+async def test_journal_since_answers_only_later_entries(client: Client) -> None:
+    await client.get("/rest/api/1.0/one")
+    first = await ok_json(await client.get("/_sim/journal"), "control/journal.json")
+    mark = first["entries"][-1]["id"]
+    await client.get("/rest/api/1.0/two")
+    later = await ok_json(
+        await client.get("/_sim/journal", params={"since": str(mark)}), "control/journal.json"
+    )
+    assert [e["path"] for e in later["entries"]] == ["/rest/api/1.0/two"]
+
+
 @pytest.mark.parametrize(
     ("query", "context"),
     [
+        ("since=-1", "since"),
+        ("since=abc", "since"),
         ("path_prefix=rest", "path_prefix"),
         ("method=G%20T", "method"),
         ("method=GET&method=POST", "method"),

@@ -202,6 +202,21 @@ async def test_the_journal_records_the_answered_status(client: Client) -> None:
     assert entry["status"] == 401
 
 
+async def test_the_journal_notes_who_a_request_ran_as_and_how(client: Client) -> None:
+    await client.get("/rest/api/1.0/application-properties", headers=basic("alice"))
+    await client.get("/rest/api/1.0/application-properties")
+    authenticated, anonymous = await journal_of(client)
+    assert authenticated["extra"] == {"auth": "basic", "user": "alice"}
+    assert "user" not in anonymous["extra"]
+
+
+async def test_the_journal_notes_the_error_bitbucket_answered(client: Client) -> None:
+    await client.get("/rest/api/1.0/projects/NOPE")
+    (entry,) = await journal_of(client)
+    assert entry["status"] == 404
+    assert "NOPE" in entry["extra"]["error"]
+
+
 async def test_the_journal_uses_the_simulated_clock(client: Client, store: Store) -> None:
     store.clock.advance(1_000_000)
     await client.get("/journal-probe")
