@@ -31,6 +31,7 @@ from conformance.sut import (
     SubmitResult,
 )
 from conformance.useragent import Form, Page, TraceEntry, UserAgent, redact_url
+from conformance.wire import Wire, WireEntry
 from simulator.testing import SimulatorServer
 
 #: Where the admin and the users log in (the seeded accounts' password is their username).
@@ -308,6 +309,8 @@ class ScenarioContext:
     clock_mark: int | None = None
     #: Free room for project-specific steps.
     notes: dict[str, Any] = field(default_factory=dict)
+    #: The integration's exchanges with Bitbucket, gathered after each step.
+    wire: Wire = field(default_factory=Wire)
     _admin_browser: Browser | None = field(default=None, init=False)
     _controls: dict[str, SimulatorControl] = field(default_factory=dict, init=False)
     _ready: set[str] = field(default_factory=set, init=False)
@@ -352,6 +355,15 @@ class ScenarioContext:
     def context_path(self) -> str:
         """The server's context path ('' at the root)."""
         return urlsplit(self.base_url).path.rstrip("/")
+
+    def collect_wire(self, step: str) -> list[WireEntry]:
+        """Read what the integration sent to each Bitbucket of the scenario since the last
+        step (the journal), as happened during ``step``."""
+        sources = []
+        for context_path in sorted(self._ready):
+            server = self.pool.simulator(context_path)
+            sources.append((server.base_url, context_path, self.control(server)))
+        return self.wire.collect(sources, step)
 
     def journal_mark(self) -> int:
         """The id of the server's latest journal entry (0 when empty)."""

@@ -82,12 +82,14 @@ from conformance.report import (
     scenario_from_dict,
     scenario_to_dict,
     section_of,
+    wire_entries,
     write_report,
 )
 from conformance.simulator_control import SimulatorControl, SimulatorControlError
 from conformance.steps import STEP_MODULES, ExpectationError
 from conformance.sut import Capabilities, DriverError, Integrator
 from conformance.useragent import UserAgentError
+from conformance.wire import head_of, wire_lines
 from simulator.settings import Settings
 from simulator.testing import SimulatorServer
 from simulator.version import DEFAULT_VERSION, BitbucketVersion, VersionError
@@ -359,6 +361,20 @@ def pytest_configure(config: pytest.Config) -> None:
     run = ConformanceRun(config)
     config.stash[RUN_KEY] = run
     config.pluginmanager.register(run, "conformance-run")
+    quiet_tracebacks(config)
+
+
+def quiet_tracebacks(config: pytest.Config) -> None:
+    """Below ``-v``, a failure is told by the conformance summary alone: no pytest traceback
+    of the harness's code (``--tb=no``, unless ``--tb`` was given) and no "short test summary"
+    of test ids (``-r`` without ``f`` and ``E``)."""
+    if config.option.verbose >= 1:
+        return
+    if config.option.tbstyle == "auto":
+        config.option.tbstyle = "no"
+    config.option.reportchars = (
+        "".join(char for char in (config.option.reportchars or "") if char not in "fEaA") or "N"
+    )
 
 
 def is_worker(config: pytest.Config) -> bool:
@@ -859,11 +875,25 @@ def pytest_bdd_after_step(  # noqa: PLR0917 - pytest-bdd's hook signature
     step_func: Any,
     step_func_args: dict[str, Any],
 ) -> None:
-    """The step passed."""
+    """The step passed: note its time and what the integration sent Bitbucket meanwhile."""
     record = _step_record(request, step)
     if record is not None:
         record.status = "passed"
         record.duration = time.perf_counter() - record.started
+    _collect_wire(request, step)
+
+
+def _collect_wire(request: pytest.FixtureRequest, step: Step) -> None:
+    """Read the journal entries of the step (a simulator that stopped answering is noted,
+    not raised: the step's own result stands)."""
+    scenario_record = _record_of(request)
+    context = scenario_record.context if scenario_record is not None else None
+    if context is None:
+        return
+    try:
+        context.collect_wire(f"{step.keyword.strip()} {step.name}".strip())
+    except SimulatorControlError as exc:
+        context.notes["wire_error"] = str(exc)
 
 
 def is_harness_error(exception: BaseException) -> bool:
@@ -909,11 +939,12 @@ def pytest_bdd_step_error(  # noqa: PLR0917 - pytest-bdd's hook signature
     record_step.duration = time.perf_counter() - record_step.started
     expected, actual, message = describe_failure(exception)
     record_step.error = " ".join(str(exception).split())[:500]
-    record.failed_step = f"{step.keyword} {step.name}"
+    record.failed_step = f"{step.keyword.strip()} {step.name}"
     record.expected, record.actual, record.message = expected, actual, message or None
     record.harness_error = is_harness_error(exception)
     if record.context is not None:
         record.trace = tuple(record.context.timeline.since(record_step.mark))
+    _collect_wire(request, step)
 
 
 def pytest_bdd_step_func_lookup_error(
@@ -929,7 +960,7 @@ def pytest_bdd_step_func_lookup_error(
     if record is None or record_step is None:
         return
     record_step.status = "undefined"
-    record.failed_step = f"{step.keyword} {step.name}"
+    record.failed_step = f"{step.keyword.strip()} {step.name}"
     record.message = str(exception)
     record.harness_error = True
 
@@ -1054,9 +1085,17 @@ def _record(item: pytest.Item, level: Level, status: str, report: pytest.TestRep
         expected_failure=expected_failure.source if expected_failure is not None else "",
         expected_skip=expected_skip.source if expected_skip is not None else "",
         version_under_test=str(notes.get("version_under_test", "")),
+        wire=_wire_of(record) if status == "failed" else None,
     )
     setattr(report, RESULT_ATTRIBUTE, scenario_to_dict(result))
     setattr(report, SUT_ATTRIBUTE, run.sut_label)
+
+
+def _wire_of(record: ScenarioRecord) -> tuple[dict[str, Any], ...] | None:
+    """The integration's exchanges with Bitbucket during a failed scenario (plain data)."""
+    if record.context is None:
+        return None
+    return tuple(entry.to_json() for entry in record.context.wire.entries)
 
 
 def _setup_error(report: pytest.TestReport) -> str:
@@ -1083,21 +1122,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
             write(f"FAILED  @{scenario.level} {scenario.location}: {scenario.name}")
             write(f"          {scenario.violation}")
         elif scenario.outcome in ("failed", "warned"):
-            label = {"FAILED": "FAILED ", "expected failure": "expected failure"}.get(
-                scenario.label, "warning"
-            )
-            write(f"{label} @{scenario.level} {scenario.location}: {scenario.name}")
-            detail = scenario.failing_step or ""
-            if scenario.excused:
-                detail += f"\n          (listed in {scenario.expected_failure})"
-            if scenario.expected:
-                detail += f"\n          expected {scenario.expected}"
-            if scenario.actual:
-                detail += f"\n          actual: {scenario.actual}"
-            if scenario.message:
-                detail += f"\n          {scenario.message}"
-            if detail:
-                write(f"          {detail}")
+            for line in failure_lines(scenario, run.report_dir):
+                write(line)
     for scenario in report.unexpected_skips:
         write(f"unexpected skip @{scenario.level} {scenario.location}: {scenario.name}")
         reason = scenario.message or "skipped"
@@ -1108,6 +1134,63 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     write(f"{report.verdict}: {report.summary_line()}")
     if run.report_dir:
         write(f"report: {run.report_dir}/ ({', '.join(REPORT_FILES.values())})")
+
+
+#: How many of the integration's exchanges with Bitbucket a failure shows in the terminal.
+TERMINAL_WIRE_ENTRIES: Final = 6
+#: Characters of an expectation's text a failure shows in the terminal.
+TERMINAL_TEXT_CHARS: Final = 400
+
+
+def _clip(text: str, limit: int = TERMINAL_TEXT_CHARS) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _failed_and_previous(scenario: ScenarioResult) -> list[str]:
+    """The failed step's text and the one before it (the wire's step labels)."""
+    texts = [step.text for step in scenario.steps]
+    failed = scenario.failing_step
+    if failed not in texts:
+        return [failed] if failed else []
+    index = texts.index(failed)
+    return [failed, *texts[max(index - 1, 0) : index]]
+
+
+def failure_lines(scenario: ScenarioResult, report_dir: str | None) -> list[str]:
+    """A failed or warned scenario in the terminal: where, the failed step, expected and
+    actual, and the head of Bitbucket's side (the failed step's exchanges, else the
+    scenario's last ones)."""
+    label = {"FAILED": "FAILED ", "expected failure": "expected failure"}.get(
+        scenario.label, "warning"
+    )
+    lines = [f"{label} @{scenario.level} {scenario.location}: {scenario.name}"]
+    step = scenario.failing_step
+    if step:
+        line = next((s.line for s in scenario.steps if s.status == "failed" and s.line), 0)
+        where = f" (line {line})" if line else ""
+        lines.append(f"  step{where}: {step}")
+    if scenario.excused:
+        lines.append(f"  (listed in {scenario.expected_failure})")
+    if scenario.expected:
+        lines.append(f"  expected: {_clip(scenario.expected)}")
+    if scenario.actual:
+        lines.append(f"  actual:   {_clip(scenario.actual)}")
+    if scenario.message:
+        lines.append(f"  {_clip(scenario.message)}")
+    if scenario.harness_error or scenario.wire is None:
+        return lines
+    entries = wire_entries(scenario)
+    if not entries:
+        lines.append("  Bitbucket's side: the integration sent Bitbucket nothing in this scenario")
+        return lines
+    places = head_of(entries, _failed_and_previous(scenario), TERMINAL_WIRE_ENTRIES)
+    where = f"; all of them in {report_dir}/{REPORT_FILES['markdown']}" if report_dir else ""
+    lines.append(
+        f"  Bitbucket's side ({len(places)} of the integration's {len(entries)} exchanges{where}):"
+    )
+    lines += wire_lines([entries[p - 1] for p in places], "    ", places)
+    return lines
 
 
 @pytest.hookimpl(tryfirst=True)

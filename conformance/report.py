@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from conformance.useragent import redact_header, redact_pairs, redact_url
+from conformance.wire import WireEntry, wire_lines
 
 Level = Literal["must", "should"]
 Outcome = Literal["passed", "failed", "warned", "skipped"]
@@ -191,6 +192,10 @@ class ScenarioResult:
     #: (``Given a Bitbucket Data Center server at the version under test``); '' when it pins
     #: its own.
     version_under_test: str = ""
+    #: Bitbucket's side of a failed scenario: the integration's exchanges with the simulated
+    #: Bitbucket (JSON form of :class:`conformance.wire.WireEntry`), oldest first; None when
+    #: it was not recorded (a passed scenario).
+    wire: tuple[Mapping[str, Any], ...] | None = None
 
     def __post_init__(self) -> None:
         if self.level not in LEVELS:
@@ -415,6 +420,33 @@ def trace_lines(trace: Iterable[Mapping[str, Any]]) -> list[str]:
     return lines
 
 
+#: The heading of Bitbucket's side in every writer.
+WIRE_TITLE = (
+    "Bitbucket's side: what the integration sent the simulated Bitbucket during the "
+    "scenario, and the answers (from its journal, oldest first, secrets redacted)"
+)
+NO_WIRE = "The integration sent Bitbucket nothing during the scenario."
+
+
+def wire_entries(scenario: ScenarioResult) -> list[WireEntry]:
+    """A scenario's Bitbucket side as entries."""
+    return [WireEntry.from_json(entry) for entry in scenario.wire or ()]
+
+
+def scenario_wire_lines(scenario: ScenarioResult) -> list[str]:
+    """Bitbucket's side of a failed scenario as text (a line saying so when it is empty)."""
+    entries = wire_entries(scenario)
+    return wire_lines(entries) if entries else [NO_WIRE]
+
+
+def _shows_wire(scenario: ScenarioResult) -> bool:
+    return (
+        scenario.wire is not None
+        and scenario.outcome in ("failed", "warned")
+        and not scenario.harness_error
+    )
+
+
 def _details(scenario: ScenarioResult) -> list[tuple[str, str]]:
     """(label, text) of a failure, warning or violated expectation, for every writer."""
     items = []
@@ -462,6 +494,8 @@ def _plain_details(scenario: ScenarioResult) -> str:
         lines.insert(0, f"Scenario: {scenario.location}")
     if scenario.trace:
         lines += ["", "HTTP trace of the step (secrets redacted):", *trace_lines(scenario.trace)]
+    if _shows_wire(scenario):
+        lines += ["", WIRE_TITLE + ":", *scenario_wire_lines(scenario)]
     return "\n".join(lines)
 
 
@@ -535,6 +569,9 @@ def _md_details(scenario: ScenarioResult) -> list[str]:
         noun = "request" if count == 1 else "requests"
         lines += ["", f"HTTP trace of the step ({count} {noun}, secrets redacted):", ""]
         lines += md_block("\n".join(trace_lines(scenario.trace)))
+    if _shows_wire(scenario):
+        lines += ["", md_text(WIRE_TITLE) + ":", ""]
+        lines += md_block("\n".join(scenario_wire_lines(scenario)))
     lines.append("")
     return lines
 
@@ -899,6 +936,13 @@ def _html_details(scenario: ScenarioResult, anchor: str) -> list[str]:
             f"<pre>{html_text(chr(10).join(trace_lines(scenario.trace)))}</pre>",
             "</details>",
         ]
+    if _shows_wire(scenario):
+        lines += [
+            '<details class="trace" open="open">',
+            f"<summary>{html_text(WIRE_TITLE)}</summary>",
+            f"<pre>{html_text(chr(10).join(scenario_wire_lines(scenario)))}</pre>",
+            "</details>",
+        ]
     if scenario.steps:
         lines += ['<details class="steps">', "<summary>Steps</summary>", '<ol class="steps">']
         for step in scenario.steps:
@@ -1015,6 +1059,8 @@ def scenario_from_dict(data: Mapping[str, Any]) -> ScenarioResult:
         for step in data.get("steps", ())
     )
     values["trace"] = tuple(dict(hop) for hop in data.get("trace", ()))
+    wire = data.get("wire")
+    values["wire"] = None if wire is None else tuple(dict(entry) for entry in wire)
     for name in ("tags", "feature_tags"):
         values[name] = tuple(data.get(name, ()))
     return ScenarioResult(**values)

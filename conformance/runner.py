@@ -108,8 +108,7 @@ def pytest_args(options: ConformOptions) -> list[str]:
     ]
     for plugin in _BLOCKED_PLUGINS:
         args += ["-p", f"no:{plugin}"]
-    if options.quiet:
-        args.append("-q")
+    args.append("-q" if options.quiet else "-v")
     if options.bitbucket_version:
         args += ["--bitbucket-version", options.bitbucket_version]
     if options.tags:

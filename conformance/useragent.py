@@ -66,7 +66,10 @@ MAX_REDIRECTS = 20
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 DEFAULT_TIMEOUT = 15.0
 REDACTED = "<redacted>"
-USER_AGENT = "bbdc-sim-conformance/1 (the user's browser)"
+#: How every request of the harness to Bitbucket introduces itself (the journal tells the
+#: integration's requests from the harness's by it: :mod:`conformance.wire`).
+HARNESS_USER_AGENT = "bbdc-sim-conformance/"
+USER_AGENT = HARNESS_USER_AGENT + "1 (the user's browser)"
 ACCEPT_HTML = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 

@@ -24,6 +24,7 @@ from conformance.context import (
 )
 from conformance.steps import ExpectationError, expect, given, when
 from conformance.useragent import Form, Page
+from conformance.wire import CHECK_USER_AGENT
 
 #: Seconds in "an hour" on the simulated clock (the default access-token lifetime).
 HOUR_SECONDS = 3600
@@ -166,7 +167,12 @@ def bitbucket_get(
     url = ctx.base_url + path + (f"?{urlencode(query)}" if query else "")
     token = base64.b64encode(f"{username}:{password_of(username)}".encode()).decode()
     request = urllib.request.Request(  # noqa: S310 - the scenario's own simulator
-        url, headers={"Authorization": f"Basic {token}", "Accept": "application/json"}
+        url,
+        headers={
+            "Authorization": f"Basic {token}",
+            "Accept": "application/json",
+            "User-Agent": CHECK_USER_AGENT,
+        },
     )
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:

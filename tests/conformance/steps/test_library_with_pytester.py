@@ -83,9 +83,13 @@ def test_a_failing_should_scenario_is_a_warning_and_the_run_passes(suite: pytest
     result.stdout.fnmatch_lines(
         [
             "warning @should note.feature:5: *",
-            "*Then the admin is told that OAuth 2 needs Bitbucket 7.21 and pointed to OAuth 1",
-            "*expected a message on the form saying OAuth 2 needs Bitbucket 7.21*",
-            "*actual: the form shows setup link *messages: none",
+            "  step (line 9): Then the admin is told that OAuth 2 needs Bitbucket 7.21 and "
+            "pointed to OAuth 1",
+            "  expected: a message on the form saying OAuth 2 needs Bitbucket 7.21*",
+            "  actual:   the form shows setup link *messages: none",
+            "  Bitbucket's side (1 of the integration's 1 exchanges):",
+            "    during: And selects *",
+            "      1. GET /rest/api/1.0/application-properties -> 200",
             "PASSED: 0 passed, 0 failed, 1 warning, 0 skipped*",
         ]
     )
@@ -380,8 +384,8 @@ def test_an_answer_off_the_protocol_fails_the_run_even_in_a_should_scenario(
     assert result.ret == 1
     result.stdout.fnmatch_lines(
         [
-            "*expected an answer that follows the driver protocol (docs/driver-protocol.md)",
-            "*actual: wrong:create().session(): returned a dict, expected "
+            "*expected: an answer that follows the driver protocol (docs/driver-protocol.md)",
+            "*actual:   wrong:create().session(): returned a dict, expected "
             "conformance.sut.SessionState",
         ]
     )

@@ -300,7 +300,7 @@ def test_a_missing_8_0_warning_is_a_warning_and_the_run_passes(suite: pytest.Pyt
     result.stdout.fnmatch_lines(
         [
             "warning @should warning.feature:5: *(version: 8.0.0, warning: shown)",
-            "*expected a message saying that from Bitbucket 8 OAuth 1 links can no longer*",
+            "*expected: a message saying that from Bitbucket 8 OAuth 1 links can no longer*",
         ]
     )
 
@@ -315,9 +315,9 @@ def test_an_integration_created_without_checking_the_link_fails_the_run(
     assert result.ret == 1
     result.stdout.fnmatch_lines(
         [
-            "*expected the form to report that Bitbucket has no application link with the "
+            "*expected: the form to report that Bitbucket has no application link with the "
             "Consumer Key",
-            "*actual: the integration was created (redirect_to *) without checking the link*",
+            "*actual:   the integration was created (redirect_to *) without checking the link*",
         ]
     )
 
@@ -345,8 +345,8 @@ def test_a_callback_whose_oauth_token_is_not_checked_fails_the_run(
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
-            "*expected the integration to report 'alice' not logged in",
-            "*actual: it answers authenticated=True, username='alice'*",
+            "*expected: the integration to report 'alice' not logged in",
+            "*actual:   it answers authenticated=True, username='alice'*",
         ]
     )
 
