@@ -144,9 +144,7 @@ class JournalFilter:
         since = values.get("since", "0")
         if not since.isascii() or not since.isdigit() or len(since) > 18:
             raise ValidationError("since must be an entry id: a whole number, 0 or more.", "since")
-        return cls(
-            path_prefix=prefix, method=method.upper() if method else None, since=int(since)
-        )
+        return cls(path_prefix=prefix, method=method.upper() if method else None, since=int(since))
 
     def admits(self, entry: Exchange) -> bool:
         """Whether an entry passes the filter (the prefix applies to the recorded path)."""
