@@ -263,6 +263,12 @@ class LoginAttempt:
     page: Page | None = None
     #: The callback address Bitbucket sent the browser to (redacted), if it got that far.
     callback_url: str | None = None
+    #: The same address unredacted, when the browser stopped before it (a scenario replays
+    #: it in another browser).
+    kept_callback: str | None = None
+    #: Where the login link sent the browser on Bitbucket (the authorization request),
+    #: unredacted, when the browser stopped there.
+    authorize_url: str | None = None
 
     def cookies(self) -> dict[str, str]:
         """The browser's cookies for the SUT (the login link's origin and path)."""

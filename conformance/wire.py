@@ -188,9 +188,12 @@ class WireEntry:
         parts = [f"{self.method} {self.path} -> {self.status}"]
         if self.who == "browser":
             parts.append("(the user's browser, sent there by the integration)")
+        elif self.scheme and self.user:
+            parts.append(f"[{self.scheme}, as {self.user}]")
+        elif self.scheme and "/rest/api/" in self.path:
+            parts.append(f"[{self.scheme}, anonymous: Bitbucket did not take it]")
         elif self.scheme:
-            who = f"as {self.user}" if self.user else "anonymous: Bitbucket did not take it"
-            parts.append(f"[{self.scheme}, {who}]")
+            parts.append(f"[{self.scheme}]")
         elif self.user:
             parts.append(f"[as {self.user}]")
         text = " ".join(parts)

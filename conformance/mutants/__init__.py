@@ -124,11 +124,38 @@ def with_rule(name: str, value: object) -> tuple[ReferenceFactory, str]:
     return build, f"rules.{name}"
 
 
-def with_flow(subclass: type[Reference], method: str) -> tuple[ReferenceFactory, str]:
-    """A factory of a subclass of the reference overriding ``method``, and what changed."""
-    if method not in vars(subclass):
-        raise ValueError(f"{subclass.__name__} does not override {method}")
-    return subclass, f"Reference.{method}"
+def with_rules(**changes: object) -> tuple[ReferenceFactory, str]:
+    """A factory of the reference whose rules ``changes`` names are replaced together (one
+    bug that shows in several rules), and what changed."""
+    rules = variant(**changes)
+
+    def build(state: ReferenceState) -> Reference:
+        return Reference(state, rules)
+
+    return build, "rules." + ", rules.".join(sorted(changes))
+
+
+def with_flow(
+    subclass: type[Reference], *methods: str, **rule_changes: object
+) -> tuple[ReferenceFactory, str]:
+    """A factory of a subclass of the reference overriding ``methods`` (one bug may need two
+    places of the flow; and, for a bug that shows in the flow and in rules, with those rules
+    replaced), and what changed."""
+    overridden = {
+        name for cls in subclass.__mro__[: subclass.__mro__.index(Reference)] for name in vars(cls)
+    }
+    missing = [method for method in methods if method not in overridden]
+    if not methods or missing:
+        raise ValueError(f"{subclass.__name__} does not override {', '.join(missing) or '?'}")
+    changed = ", ".join(f"Reference.{method}" for method in methods)
+    if not rule_changes:
+        return subclass, changed
+    rules = variant(**rule_changes)
+
+    def build(state: ReferenceState) -> Reference:
+        return subclass(state, rules)
+
+    return build, changed + ", rules." + ", rules.".join(sorted(rule_changes))
 
 
 def mutant(name: str, bug: str, change: tuple[ReferenceFactory, str], *catches: Catch) -> Mutant:
@@ -190,7 +217,7 @@ MUTANTS: Final[tuple[Mutant, ...]] = (
         "shared_login_link",
         "one slug for every integration: one login link and callback URLs shared by all",
         with_rule("integration_slug", bugs.shared_slug),
-        must(OPEN_THE_FORM, "Each integration gets its own callback URLs"),
+        should(OPEN_THE_FORM, "Each integration gets its own callback URLs"),
         must(SHARE_THE_LOGIN_LINK, "The login link is specific to its integration"),
     ),
     mutant(
@@ -201,15 +228,77 @@ MUTANTS: Final[tuple[Mutant, ...]] = (
     ),
     mutant(
         "submit_without_checking_credentials",
-        '"Create Integration" keeps the Client ID and Secret without asking Bitbucket',
+        '"Create Integration" keeps the Client ID and Secret without asking Bitbucket (the '
+        "first login reports them)",
         with_flow(bugs.SubmitWithoutCheck, "_check_credentials"),
+        should(FINISH_THE_SETUP, 'A wrong client secret is reported at "Create Integration"'),
+    ),
+    mutant(
+        "wrong_secret_swallowed",
+        '"Create Integration" keeps a wrong secret unchecked, and the refused login says '
+        "nothing of the client credentials",
+        with_flow(
+            bugs.SubmitWithoutCheck, "_check_credentials", token_error=bugs.generic_token_error
+        ),
         must(FINISH_THE_SETUP, "A wrong client secret is reported to the admin, not swallowed"),
     ),
     mutant(
         "no_state",
-        "sends no state in the authorization request",
-        with_rule("authorize_url", bugs.authorize_url_without_state),
-        must(SHARE_THE_LOGIN_LINK, "The authorization request carries state"),
+        "sends no state in the authorization request and relies on PKCE alone",
+        with_rules(
+            authorize_url=bugs.authorize_url_without_state, state_matches=bugs.any_state_matches
+        ),
+        should(SHARE_THE_LOGIN_LINK, "The authorization request carries state"),
+    ),
+    mutant(
+        "no_csrf_protection",
+        "sends neither state nor PKCE: any browser can be logged in with another's code",
+        with_rules(
+            authorize_url=bugs.authorize_url_without_state,
+            state_matches=bugs.any_state_matches,
+            PKCE_METHOD=None,
+        ),
+        must(SHARE_THE_LOGIN_LINK, "The login is protected against cross-site request forgery"),
+        must(
+            SHARE_THE_LOGIN_LINK,
+            "A callback carrying another browser's state and code is rejected while the user "
+            "logs in",
+        ),
+    ),
+    mutant(
+        "one_state_for_every_browser",
+        "sends the same state to every browser",
+        with_rule("new_state", bugs.one_state),
+        must(SHARE_THE_LOGIN_LINK, "Two browsers starting a login get different state values"),
+    ),
+    mutant(
+        "pending_login_per_integration",
+        "keeps the pending login (state, verifier) per integration, not per browser: any "
+        "browser's callback completes the latest login",
+        with_flow(bugs.PendingLoginPerIntegration, "start_login", "finish_login"),
+        must(
+            SHARE_THE_LOGIN_LINK, "A callback carrying another browser's state and code is rejected"
+        ),
+        must(
+            SHARE_THE_LOGIN_LINK,
+            "A callback carrying another browser's state and code is rejected while the user "
+            "logs in",
+        ),
+    ),
+    mutant(
+        "open_redirect_after_login",
+        "sends the browser after the login to any ?next= address, another site included",
+        with_rule("after_login_page", bugs.any_return_page),
+        must(
+            SHARE_THE_LOGIN_LINK,
+            "Neither the login link nor its callback sends the browser to another site",
+        ),
+    ),
+    mutant(
+        "callback_page_keeps_code",
+        "answers the callback with the page itself: the code and state stay in its address",
+        with_rule("REDIRECT_AFTER_CALLBACK", False),
+        should(SHARE_THE_LOGIN_LINK, "The login ends on an address without the code or state"),
     ),
     mutant(
         "state_not_checked",
@@ -229,6 +318,10 @@ MUTANTS: Final[tuple[Mutant, ...]] = (
         "uses no PKCE: no code_challenge, no code_verifier",
         with_rule("PKCE_METHOD", None),
         should(SHARE_THE_LOGIN_LINK, "PKCE is used"),
+        should(
+            SHARE_THE_LOGIN_LINK,
+            "A stolen authorization code injected into another browser's login is rejected",
+        ),
     ),
     mutant(
         "pkce_plain",
@@ -355,10 +448,42 @@ MUTANTS: Final[tuple[Mutant, ...]] = (
     mutant(
         "oauth1_submit_without_checking_link",
         'OAuth 1: "Create Integration" creates the integration without asking Bitbucket '
-        "whether the link exists with its key",
+        "whether the link exists with its key (the first login reports it)",
         with_flow(bugs.SubmitOAuth1WithoutProbe, "_submit_oauth1"),
+        should(
+            OAUTH1_FINISH_THE_SETUP,
+            'A missing application link is reported at "Create Integration"',
+        ),
+        should(
+            OAUTH1_FINISH_THE_SETUP,
+            'A link with another Public Key is reported at "Create Integration"',
+        ),
+    ),
+    mutant(
+        "oauth1_link_problem_swallowed",
+        'OAuth 1: "Create Integration" does not check the link, and the refused login says '
+        "nothing of the Consumer Key or the Public Key",
+        with_flow(
+            bugs.SubmitOAuth1WithoutProbe,
+            "_submit_oauth1",
+            oauth1_login_problem=bugs.generic_oauth1_login_problem,
+        ),
         must(OAUTH1_FINISH_THE_SETUP, "A missing application link is reported to the admin"),
         must(OAUTH1_FINISH_THE_SETUP, "A link with another Public Key is reported to the admin"),
+    ),
+    mutant(
+        "oauth1_pending_login_per_integration",
+        "OAuth 1: keeps the request token per integration, not per browser: any browser's "
+        "callback completes the latest login",
+        with_flow(bugs.OAuth1PendingLoginPerIntegration, "start_login", "finish_oauth1_login"),
+        must(
+            OAUTH1_LOG_IN,
+            "A callback carrying another browser's oauth_token and verifier is rejected",
+        ),
+        must(
+            OAUTH1_LOG_IN,
+            "A callback carrying another browser's oauth_token is rejected while the user logs in",
+        ),
     ),
 )
 

@@ -25,7 +25,14 @@ from conformance.reference.bitbucket import (
     Credential,
     describe,
 )
-from conformance.reference.models import Account, BrowserSession, Integration, Tokens
+from conformance.reference.models import (
+    Account,
+    BrowserSession,
+    Integration,
+    PendingLogin,
+    PendingOAuth1Login,
+    Tokens,
+)
 from conformance.reference.service import LoginProblemError, Reference
 from conformance.sut import SubmitResult
 
@@ -261,3 +268,71 @@ class UserBySlugFromName(Reference):
             slug=str(user.get("slug", username)),
             display_name=str(user.get("displayName", username)),
         )
+
+
+def generic_token_error(error: str, description: str) -> str:
+    """Every failed token exchange is told as one vague sentence (invalid_client too)."""
+    return "The login failed; please try again."
+
+
+def generic_oauth1_login_problem(problem: str, advice: str) -> str:
+    """Every OAuth 1 problem during the login is told as one vague sentence."""
+    return "The login failed; please try again."
+
+
+def one_state(*_: object) -> str:
+    """The same ``state`` for every browser and every login."""
+    return "bbdc-sim-reference-state"
+
+
+def any_return_page(public_url: str, requested: str | None) -> str:
+    """The callback sends the browser wherever the login link's ``next`` says, another site
+    included (an open redirect)."""
+    return requested or rules.home_page(public_url)
+
+
+class SharesPendingLogins(Reference):
+    """Starts a login as the reference does, and also keeps it as the integration's latest
+    pending login (what the two mutants below finish with)."""
+
+    async def start_login(self, session: BrowserSession, slug: str) -> str:
+        """Start as the reference does, and keep the pending login for the integration."""
+        location = await super().start_login(session, slug)
+        if session.pending is not None:
+            shared_pending(self)[session.pending.integration_id] = session.pending
+        return location
+
+
+class PendingLoginPerIntegration(SharesPendingLogins):
+    """Keeps the pending OAuth 2 login (state, PKCE verifier) per integration instead of per
+    browser: the callback completes the latest login started, in whichever browser it
+    arrives (login CSRF)."""
+
+    async def finish_login(
+        self, session: BrowserSession, slug: str, query: Mapping[str, str]
+    ) -> BrowserSession:
+        """Finish with the integration's latest pending login, not the browser's."""
+        integration = self._login_integration(slug)
+        session.pending = shared_pending(self).get(integration.id)
+        return await super().finish_login(session, slug, query)
+
+
+class OAuth1PendingLoginPerIntegration(SharesPendingLogins):
+    """Keeps the pending OAuth 1 login (the request token) per integration instead of per
+    browser: any browser's callback completes the latest login started."""
+
+    async def finish_oauth1_login(
+        self, session: BrowserSession, slug: str, query: Mapping[str, str]
+    ) -> BrowserSession:
+        """Finish with the integration's latest request token, not the browser's."""
+        integration = self._login_integration(slug)
+        session.pending = shared_pending(self).get(integration.id)
+        return await super().finish_oauth1_login(session, slug, query)
+
+
+def shared_pending(reference: Reference) -> dict[str, PendingLogin | PendingOAuth1Login]:
+    """The pending logins a mutant keeps per integration (on the reference's state)."""
+    store: dict[str, PendingLogin | PendingOAuth1Login] = reference.state.__dict__.setdefault(
+        "_pending_by_integration", {}
+    )
+    return store

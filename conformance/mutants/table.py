@@ -3,14 +3,17 @@
     python -m conformance.mutants.table [--tags EXPR] [--workers N] [--report DIR]
                                         [--all-scenarios] [NAME ...]
 
-Each mutant runs on its own part of the suite (:attr:`~conformance.mutants.Mutant.tags`: the
-OAuth 2 scenarios for an OAuth 2 bug, the OAuth 1 ones for an OAuth 1 bug), the reference on
-each part those mutants need; ``--tags`` runs them all on the same scenarios instead.
+Each mutant runs on the scenarios named for it, within its own part of the suite
+(:attr:`~conformance.mutants.Mutant.tags`: the OAuth 2 scenarios for an OAuth 2 bug, the OAuth 1
+ones for an OAuth 1 bug); ``--all-scenarios`` runs it on that whole part (slower: every other
+scenario that catches it is listed too). The reference runs on each whole part those mutants
+need; ``--tags`` runs them all on the same scenarios instead.
 
-One row per mutant: the scenarios that caught it (those named for it first, then how many
-others failed too), the level it was caught at (``@must``: the run fails; ``@should``: only a
-warning), and whether every scenario named for it failed. The reference runs alongside: a
-scenario named for a mutant must pass on it, or the catch proves nothing.
+One row per mutant: the scenarios that caught it (those named for it first, then, with
+``--all-scenarios``, how many others failed too), the level it was caught at (``@must``: the
+run fails; ``@should``: only a warning), and whether every scenario named for it failed. The
+reference runs alongside: a scenario named for a mutant must pass on it, or the catch proves
+nothing.
 
 Exit 0 when every mutant is caught by every scenario named for it and the reference passes
 them all; 1 otherwise; 2 for bad arguments.
@@ -27,7 +30,14 @@ from pathlib import Path
 from typing import TextIO
 
 from conformance.mutants import MUTANTS, Catch, Mutant, by_name
-from conformance.mutants.run import ScenarioOutcome, SuiteRun, in_parallel, merged, run_suite
+from conformance.mutants.run import (
+    ScenarioOutcome,
+    SuiteRun,
+    in_parallel,
+    merged,
+    run_suite,
+    selection,
+)
 
 REFERENCE = "reference"
 
@@ -158,7 +168,10 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, help="runs at once (default: CPUs, at most 4)")
     parser.add_argument("--report", help="keep each run's report in DIR/<mutant>/")
     parser.add_argument(
-        "--all-scenarios", action="store_true", help="list every scenario that caught a mutant"
+        "--all-scenarios",
+        action="store_true",
+        help="run each mutant on its whole part of the suite (not only the scenarios named for "
+        "it) and list every scenario that caught it",
     )
     return parser.parse_args(list(argv))
 
@@ -184,12 +197,20 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         (f"{REFERENCE}-{i}" if len(parts) > 1 else REFERENCE, REFERENCE, part)
         for i, part in enumerate(parts, 1)
     ]
+    keywords: dict[str, str | None] = {REFERENCE: None}
+    for entry in mutants:
+        keywords[entry.name] = None if args.all_scenarios else selection(entry.catches)
     jobs += [(m.name, m.sut, tags_of(m)) for m in mutants]
     started = time.perf_counter()
 
     def one(job: tuple[str, str, str | None]) -> SuiteRun:
         folder, sut, tags = job
-        return run_suite(sut, tags=tags, report_dir=report / folder if report else None)
+        return run_suite(
+            sut,
+            tags=tags,
+            keyword=keywords.get(folder),
+            report_dir=report / folder if report else None,
+        )
 
     runs = in_parallel(one, jobs, args.workers)
     elapsed = time.perf_counter() - started

@@ -121,6 +121,8 @@ class BrowserSession:
     tokens: Tokens | OAuth1Token | None = None
     #: What the user is shown: why the last login failed or ended.
     error: str | None = None
+    #: The page the login link was asked to return to (``?next=``), as given.
+    return_to: str | None = None
     #: Serialises token refreshes (refresh tokens rotate: two concurrent refreshes of the
     #: same token would end the login).
     refresh_lock: asyncio.Lock = field(default_factory=asyncio.Lock)

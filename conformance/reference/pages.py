@@ -88,7 +88,11 @@ def browser_session(reference: Reference, request: web.Request) -> BrowserSessio
 async def home(request: web.Request) -> web.Response:
     """``/``: the logged-in user and their repositories, or a login prompt with the error."""
     reference = _reference(request)
-    session = reference.session_for(request.cookies)
+    return await home_of(reference, reference.session_for(request.cookies))
+
+
+async def home_of(reference: Reference, session: BrowserSession | None) -> web.Response:
+    """The home page as the browser of ``session`` sees it."""
     state = await reference.session_state(session)
     if not state.authenticated or session is None or session.account is None:
         links = "".join(
@@ -265,6 +269,7 @@ async def login(request: web.Request) -> web.Response:
     """``GET /login/{slug}``: the login link; off to Bitbucket's authorize endpoint."""
     reference = _reference(request)
     session = browser_session(reference, request)
+    session.return_to = request.query.get(reference.rules.RETURN_PARAMETER)
     try:
         location = await reference.start_login(session, request.match_info["slug"])
     except RefusalError as refusal:
@@ -278,7 +283,8 @@ Finish = Callable[[BrowserSession, str, Mapping[str, str]], Awaitable[BrowserSes
 
 
 async def come_back(request: web.Request, finish: Finish) -> web.Response:
-    """A callback: finish the login with the query Bitbucket sent, then to the home page
+    """A callback: finish the login with the query Bitbucket sent, then to the page the
+    login link was asked to return to (a path on the integration), else the home page
     (which shows the user, or why the login failed)."""
     reference = _reference(request)
     session = browser_session(reference, request)
@@ -286,7 +292,12 @@ async def come_back(request: web.Request, finish: Finish) -> web.Response:
         session = await finish(session, request.match_info["slug"], request.query)
     except RefusalError as refusal:
         return message_page("Log in", refusal.message, refusal.status)
-    response = web.Response(status=302, headers={"Location": rules.home_page(reference.public_url)})
+    requested, session.return_to = session.return_to, None
+    if reference.rules.REDIRECT_AFTER_CALLBACK:
+        location = reference.rules.after_login_page(reference.public_url, requested)
+        response: web.Response = web.Response(status=302, headers={"Location": location})
+    else:
+        response = await home_of(reference, session)
     set_session_cookie(response, session)
     return response
 

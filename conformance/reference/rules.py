@@ -262,6 +262,21 @@ def home_page(public_url: str) -> str:
     return f"{public_url}/"
 
 
+#: The login link's parameter naming the page to return to after the login.
+RETURN_PARAMETER = "next"
+#: Whether the callback answers with a redirect to a clean address (no code or state in
+#: it, RFC 9700 4.2.4) rather than with the page itself.
+REDIRECT_AFTER_CALLBACK = True
+
+
+def after_login_page(public_url: str, requested: str | None) -> str:
+    """Where the callback sends the browser: the page the login link was asked to return to
+    when it is a path on the integration (never another site: RFC 9700 4.11), else home."""
+    if requested and requested.startswith("/") and not requested.startswith(("//", "/\\")):
+        return public_url + requested
+    return home_page(public_url)
+
+
 # -- the login -------------------------------------------------------------------------------
 
 

@@ -69,6 +69,8 @@ class RuleBook(Protocol):
     PAGE_LIMIT: int
     CREDENTIALS_PROBE_TOKEN: str
     SESSION_COOKIE: str
+    RETURN_PARAMETER: str
+    REDIRECT_AFTER_CALLBACK: bool
     STATE_MISMATCH: str
     ACCESS_DENIED: str
     TWO_FACTOR_BLOCKED: str
@@ -98,6 +100,7 @@ class RuleBook(Protocol):
     def link_problem(self, problem: str, key: str) -> str: ...
     def integrations_page(self, public_url: str) -> str: ...
     def home_page(self, public_url: str) -> str: ...
+    def after_login_page(self, public_url: str, requested: str | None) -> str: ...
     def credentials_rejected(self, status: int, error: str) -> bool: ...
 
     # -- the login

@@ -37,6 +37,7 @@ STEP_MODULES: Final = (
     "conformance.steps.oauth1_create_the_application_link",
     "conformance.steps.oauth1_finish_the_setup",
     "conformance.steps.oauth1_log_in",
+    "conformance.steps.login_security",
     "conformance.steps.oauth1_bitbucket_8",
     "conformance.steps.matrix",
 )

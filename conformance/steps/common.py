@@ -19,17 +19,26 @@ from conformance.context import (
     ADMIN_USERNAME,
     Browser,
     FeatureFileError,
+    LoginAttempt,
     ScenarioContext,
     password_of,
 )
 from conformance.steps import ExpectationError, expect, given, when
-from conformance.useragent import Form, Page
+from conformance.useragent import Form, Link, Page, StopAt, origin_of
 from conformance.wire import CHECK_USER_AGENT
 
 #: Seconds in "an hour" on the simulated clock (the default access-token lifetime).
 HOUR_SECONDS = 3600
 #: How many pages a login may pass through on Bitbucket (login, 2FA, consent) before giving up.
 MAX_LOGIN_PAGES = 6
+#: The ids of the Allow / Deny forms of Bitbucket's OAuth 2 consent page and OAuth 1
+#: authorization page.
+CONSENT_FORM_ID = "oauth2-consent-form"
+OAUTH1_AUTHORIZE_FORM_ID = "oauth1-authorize-form"
+#: How many pages of the integration a login link may show before Bitbucket's.
+MAX_INTEGRATION_PAGES = 2
+_NAMES_BITBUCKET = re.compile(r"bitbucket", re.IGNORECASE)
+_LOGS_OUT = re.compile(r"log\s*out|sign\s*out", re.IGNORECASE)
 _CONTEXT_PATH = re.compile(r"^(/[A-Za-z0-9._~-]+)+$")
 
 
@@ -91,7 +100,35 @@ def two_factor_form(page: Page) -> Form | None:
 
 def is_consent_page(page: Page) -> bool:
     """Whether the page is Bitbucket's OAuth 2 consent page (Allow / Deny)."""
-    return any(form.id == "oauth2-consent-form" for form in page.forms)
+    return any(form.id == CONSENT_FORM_ID for form in page.forms)
+
+
+def decision_form(page: Page) -> Form | None:
+    """The Allow / Deny form of Bitbucket's OAuth 2 consent page or OAuth 1 authorization
+    page, if the page is one."""
+    for form in page.forms:
+        if form.id in (CONSENT_FORM_ID, OAUTH1_AUTHORIZE_FORM_ID):
+            return form
+    return None
+
+
+def try_login(ctx: ScenarioContext, username: str) -> LoginAttempt:
+    """A user opens the login link in a new browser and goes as far as it leads: logs in
+    to Bitbucket when asked, presses Allow on the consent or authorization page when one
+    comes, and follows every redirect (back to the integration). Wherever it ends is
+    recorded, not judged: the caller asks the integration what it made of it."""
+    integration = ctx.integration
+    browser = ctx.browser(f"user {username}")
+    attempt = LoginAttempt(username, browser, integration, ctx.journal_mark())
+    ctx.logins.append(attempt)
+    page = open_login_link(ctx, browser, integration.login_link)
+    if origin_of(page.url) == origin_of(ctx.base_url):
+        page = pass_login_pages(ctx, browser, page, username, password_of(username))
+        form = decision_form(page)
+        if form is not None:
+            page = browser.submit(form, button="Allow")
+    attempt.page = page
+    return attempt
 
 
 def page_excerpt(page: Page, limit: int = 300) -> str:
@@ -145,6 +182,47 @@ def pass_login_pages(
         f"the login of {username!r} to get past Bitbucket's login pages",
         f"still on {ctx.describe_page(page)} after {MAX_LOGIN_PAGES} pages",
     )
+
+
+def _bitbucket_choice(page: Page, base_url: str) -> Link | Form | None:
+    """On a page of the integration, the link or button that goes on to Bitbucket: a link
+    to Bitbucket's origin, else a link or a form's button whose text names Bitbucket."""
+    bitbucket = origin_of(base_url)
+    for link in page.links:
+        if origin_of(link.href) == bitbucket:
+            return link
+    for link in page.links:
+        if _NAMES_BITBUCKET.search(link.text) and not _LOGS_OUT.search(link.text):
+            return link
+    for form in page.forms:
+        if any(_NAMES_BITBUCKET.search(button.label or button.value) for button in form.buttons):
+            return form
+    return None
+
+
+def open_login_link(
+    ctx: ScenarioContext, browser: Browser, link: str, stop_at: StopAt | None = None
+) -> Page:
+    """Open a login link as a person does. The guide says the link "presents the option to
+    authenticate with your Bitbucket account": it may send the browser straight to
+    Bitbucket, or show a page of the integration with a link or button naming Bitbucket
+    ("Log in with Bitbucket"), which is clicked (at most :data:`MAX_INTEGRATION_PAGES`)."""
+    page = browser.get(link, stop_at=stop_at)
+    for _ in range(MAX_INTEGRATION_PAGES):
+        on_integration = origin_of(page.url) == origin_of(link)
+        if page.pending is not None or not on_integration or page.status != 200:
+            return page
+        if "html" not in page.content_type:
+            return page
+        choice = _bitbucket_choice(page, ctx.base_url)
+        if choice is None:
+            return page
+        if isinstance(choice, Form):
+            button = next(b for b in choice.buttons if _NAMES_BITBUCKET.search(b.label or b.value))
+            page = browser.submit(choice, button=button, stop_at=stop_at)
+        else:
+            page = browser.open(choice, stop_at=stop_at)
+    return page
 
 
 def open_as_admin(ctx: ScenarioContext, url: str) -> Page:

@@ -4,11 +4,25 @@ integration form, presses "Create Integration" and is sent back to the list of i
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from conformance.context import Integration, LinkCredentials, ScenarioContext
 from conformance.steps import ExpectationError, expect, then, when
+from conformance.steps.common import try_login
 from conformance.sut import IntegrationSummary, SubmitResult
+
+#: An error names the client credentials (matched by meaning, not wording).
+NAMES_CLIENT_CREDENTIALS = re.compile(r"secret|client|credential", re.IGNORECASE)
+
+
+def is_page_address(address: str) -> bool:
+    """Whether ``address`` is where a form may send the admin: an absolute http(s) URL, or a
+    path on the integration (``/orgs/acme/integrations``; not ``//host``, which leaves it)."""
+    parts = urlsplit(address)
+    if parts.scheme in ("http", "https"):
+        return bool(parts.netloc)
+    return not parts.scheme and address.startswith("/") and not address.startswith("//")
 
 
 def credentials_of(ctx: ScenarioContext) -> LinkCredentials:
@@ -21,6 +35,10 @@ def credentials_of(ctx: ScenarioContext) -> LinkCredentials:
             "in Bitbucket as the guide describes' must come first)",
         )
     return credentials
+
+
+#: Who tries the first login when a check needs one.
+FIRST_USER = "alice"
 
 
 def wrong(secret: str) -> str:
@@ -108,10 +126,10 @@ def redirected_to_integrations(ctx: ScenarioContext) -> None:
         "the integration to be created and the admin sent to the list of integrations",
         f"the form answered the error {result.error!r}",
     )
-    target = urlsplit(result.redirect_to or "")
     expect(
-        target.scheme in ("http", "https") and target.netloc,
-        "an absolute http(s) address of the list of integrations",
+        is_page_address(result.redirect_to or ""),
+        "the address of the list of integrations: an absolute http(s) URL or a path "
+        "starting with a single /",
         f"redirect_to {result.redirect_to!r}",
     )
 
@@ -146,9 +164,8 @@ def told_credentials_rejected(ctx: ScenarioContext) -> None:
         f"the integration was created (redirect_to {result.redirect_to!r}): the wrong secret "
         "was accepted without checking it with Bitbucket",
     )
-    error = (result.error or "").lower()
     expect(
-        any(word in error for word in ("secret", "client", "credential")),
+        NAMES_CLIENT_CREDENTIALS.search(result.error or ""),
         "an error that names the client credentials (Client ID / Client Secret)",
         f"the error {result.error!r}",
     )
@@ -156,4 +173,42 @@ def told_credentials_rejected(ctx: ScenarioContext) -> None:
         listed(ctx, integration) is None,
         "no integration created with the rejected credentials",
         f"the integration {integration.form.id!r} is listed",
+    )
+
+
+@then('the wrong client secret is reported at "Create Integration" or at the first login')
+def wrong_secret_reported(ctx: ScenarioContext) -> None:
+    """Asserts the wrong secret is not swallowed. The guide does not say when the secret is
+    checked, so either passes: "Create Integration" refuses it with an error naming the
+    client credentials (and creates nothing); or the integration is created and the first
+    login through it fails with an error that names them (the token exchange is where
+    Bitbucket refuses them: ``invalid_client``)."""
+    result = submitted(ctx)
+    if not result.ok:
+        told_credentials_rejected(ctx)
+        return
+    integration = ctx.integration_of(ctx.form)
+    row = listed(ctx, integration)
+    expect(
+        row is not None,
+        "the integration, created with the wrong secret, in the list with its login link",
+        f"the form answered {result.redirect_to!r} but the list holds "
+        f"{[r.id for r in ctx.sut.integrations()]}",
+    )
+    try:
+        attempt = try_login(ctx, FIRST_USER)
+    except ExpectationError as failure:
+        raise ExpectationError(
+            f'{failure.expected} (the integration took the wrong secret at "Create '
+            'Integration", so its first login must report it)',
+            failure.actual,
+            failure.hint,
+        ) from None
+    state = ctx.sut.session(attempt.cookies())
+    expect(
+        not state.authenticated and NAMES_CLIENT_CREDENTIALS.search(state.error or ""),
+        'the integration took the wrong secret at "Create Integration": its first login '
+        "must fail with an error that names the client credentials (Client ID / Client Secret)",
+        f"after {FIRST_USER!r}'s login it answers authenticated={state.authenticated}, "
+        f"error={state.error!r}; the browser ended on {ctx.describe_page(attempt.page)}",
     )

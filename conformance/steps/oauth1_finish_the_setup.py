@@ -15,10 +15,13 @@ import re
 
 from conformance.context import ScenarioContext
 from conformance.steps import expect, then, when
-from conformance.steps.finish_the_setup import listed, submit, submitted
+from conformance.steps.common import try_login
+from conformance.steps.finish_the_setup import FIRST_USER, listed, submit, submitted
 from conformance.sut import IntegrationSummary, SubmitResult
 
-_CONSUMER_KEY = re.compile(r"consumer[\s_-]*key|client id|application link", re.IGNORECASE)
+_CONSUMER_KEY = re.compile(
+    r"consumer[\s_-]*key|client[\s_-]*id|application[\s_-]*link", re.IGNORECASE
+)
 _PUBLIC_KEY = re.compile(r"public[\s_-]*key|signature|certificate", re.IGNORECASE)
 
 
@@ -72,6 +75,76 @@ def refused_submit(ctx: ScenarioContext, what: str) -> str:
 def submits_oauth1_form(ctx: ScenarioContext) -> None:
     """Presses "Create Integration" on the OAuth 1 form (no Client ID or secret to enter)."""
     submit_oauth1(ctx)
+
+
+Verdict = tuple[bool, str, str]
+
+
+def reported_at_submit_or_first_login(
+    ctx: ScenarioContext, problem: str, names: re.Pattern[str], named: str
+) -> Verdict:
+    """Whether a link problem was reported, as ``(condition, expected, actual)`` for
+    :func:`expect`: either "Create Integration" refused with an error naming ``named`` (and
+    created nothing), or the integration was created and its first login fails with such an
+    error (Bitbucket refuses the integration's request token there: ``consumer_key_unknown``,
+    ``signature_invalid``)."""
+    result = submitted(ctx)
+    integration = ctx.integration_of(ctx.form)
+    if not result.ok:
+        if listed(ctx, integration) is not None:
+            return (
+                False,
+                "no integration created with a link Bitbucket refuses",
+                f"the integration {integration.form.id!r} is listed",
+            )
+        return (
+            bool(names.search(result.error or "")),
+            f"an error that names {named}",
+            f"the form answered the error {result.error!r}",
+        )
+    if listed(ctx, integration) is None:
+        return (
+            False,
+            "the integration, created without checking the link, in the list with its login link",
+            f"the list holds {[r.id for r in ctx.sut.integrations()]}",
+        )
+    attempt = try_login(ctx, FIRST_USER)
+    state = ctx.sut.session(attempt.cookies())
+    return (
+        not state.authenticated and bool(names.search(state.error or "")),
+        f"the integration was created although {problem}: its first login must fail with an "
+        f"error that names {named}",
+        f"after {FIRST_USER!r}'s login it answers authenticated={state.authenticated}, "
+        f"error={state.error!r}; the browser ended on {ctx.describe_page(attempt.page)}",
+    )
+
+
+@then('the missing application link is reported at "Create Integration" or at the first login')
+def missing_link_reported(ctx: ScenarioContext) -> None:
+    """Asserts a missing link (Bitbucket does not know the Consumer Key) is reported by
+    "Create Integration" or by the first login, naming the Consumer Key or the link."""
+    expect(
+        *reported_at_submit_or_first_login(
+            ctx,
+            "Bitbucket has no link with its Consumer Key",
+            _CONSUMER_KEY,
+            "the Consumer Key (or the application link)",
+        )
+    )
+
+
+@then('the refused Public Key is reported at "Create Integration" or at the first login')
+def refused_public_key_reported(ctx: ScenarioContext) -> None:
+    """Asserts a link holding another Public Key (Bitbucket cannot verify the integration's
+    signature) is reported by "Create Integration" or by the first login."""
+    expect(
+        *reported_at_submit_or_first_login(
+            ctx,
+            "the link holds another Public Key",
+            _PUBLIC_KEY,
+            "the Public Key (or the signature)",
+        )
+    )
 
 
 @then("the admin is told that Bitbucket does not know the Consumer Key")

@@ -22,7 +22,12 @@ from urllib.parse import parse_qsl, urlsplit
 
 from conformance.context import LoginAttempt, ScenarioContext, password_of
 from conformance.steps import ExpectationError, expect, given, then, when
-from conformance.steps.common import page_excerpt, pass_login_pages
+from conformance.steps.common import (
+    OAUTH1_AUTHORIZE_FORM_ID,
+    open_login_link,
+    page_excerpt,
+    pass_login_pages,
+)
 from conformance.steps.oauth1_create_the_application_link import create_oauth1_link
 from conformance.steps.oauth1_finish_the_setup import finish_oauth1_setup
 from conformance.steps.open_the_add_integration_form import open_form
@@ -37,7 +42,7 @@ from conformance.useragent import Page, leaving_origin, origin_of, redact_url
 SERVLET = "/plugins/servlet/oauth/"
 REQUEST_TOKEN = "request-token"  # noqa: S105 - a servlet's name, not a secret
 ACCESS_TOKEN = "access-token"  # noqa: S105 - a servlet's name, not a secret
-AUTHORIZE_FORM_ID = "oauth1-authorize-form"
+AUTHORIZE_FORM_ID = OAUTH1_AUTHORIZE_FORM_ID
 #: The only signature method Bitbucket's OAuth 1 links take.
 SIGNATURE_METHOD = "RSA-SHA1"
 #: The buttons of Bitbucket's authorization page, by the decision.
@@ -76,16 +81,19 @@ def log_in_through_oauth1_link(
     username: str,
     decision: str = "allow",
     change: CallbackChange | None = None,
+    *,
+    keep_callback: bool = False,
 ) -> LoginAttempt:
     """A user opens the login link in a new browser, logs in to Bitbucket (with TOTP when the
     two-factor plugin asks), presses Allow or Deny on the authorization page and follows
-    Bitbucket's redirect back to the integration (changed by ``change`` when given)."""
+    Bitbucket's redirect back to the integration (changed by ``change`` when given; with
+    ``keep_callback`` the browser stops before it and the attempt keeps the address)."""
     integration = ctx.integration
     link = integration.login_link
     browser = ctx.browser(f"user {username}")
     attempt = LoginAttempt(username, browser, integration, ctx.journal_mark())
     ctx.logins.append(attempt)
-    page = browser.get(link)
+    page = open_login_link(ctx, browser, link)
     attempt.page = page
     page = pass_login_pages(ctx, browser, page, username, password_of(username))
     attempt.page = page
@@ -106,7 +114,10 @@ def log_in_through_oauth1_link(
             f"the browser is on {ctx.describe_page(stopped)}: {page_excerpt(stopped)}",
         )
     attempt.callback_url = redact_url(pending.url)
-    ctx.notes.setdefault("oauth1_callbacks", {})[id(attempt)] = pending.url
+    attempt.kept_callback = pending.url
+    if keep_callback:
+        attempt.page = stopped
+        return attempt
     target = change(pending.url) if change is not None else None
     attempt.page = browser.follow(stopped, url=target)
     return attempt
@@ -233,19 +244,28 @@ def sent_back_with_verifier(ctx: ScenarioContext) -> None:
     origin: the ``oauth_callback`` the integration sent) with ``oauth_token`` and a
     non-denied ``oauth_verifier``."""
     attempt = ctx.login
-    url = ctx.notes.get("oauth1_callbacks", {}).get(id(attempt))
+    url = attempt.kept_callback
     expect(
         url is not None,
         "Bitbucket to send the browser back to the integration after Allow",
         f"the browser ended on {ctx.describe_page(attempt.page)}",
     )
+    assert url is not None
     query = dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
-    expected_origin = origin_of(attempt.integration.login_link)
+    form = attempt.integration.form
+    origins = sorted(
+        {
+            origin_of(known)
+            for known in (attempt.integration.login_link, form.application_url, *form.callback_urls)
+            if known
+        }
+    )
     expect(
-        origin_of(url) == expected_origin
+        origin_of(url) in origins
         and query.get("oauth_token")
         and query.get("oauth_verifier") not in (None, "", "denied"),
-        f"a callback on the integration ({expected_origin}) with oauth_token and oauth_verifier",
+        f"a callback on the integration ({' or '.join(origins)}) with oauth_token and "
+        "oauth_verifier",
         f"Bitbucket sent the browser to {redact_url(url)}",
     )
 

@@ -13,12 +13,15 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import pytest
+
 from conformance.context import FeatureFileError, LoginAttempt, ScenarioContext, password_of
 from conformance.steps import ExpectationError, expect, given, then, when
 from conformance.steps.common import (
     bitbucket_get,
     bitbucket_pages,
     is_consent_page,
+    open_login_link,
     page_excerpt,
     pass_login_pages,
 )
@@ -51,8 +54,22 @@ def with_query(url: str, change: Callable[[list[tuple[str, str]]], list[tuple[st
     return urlunsplit(parts._replace(query=urlencode(pairs)))
 
 
+#: Why a scenario about a tampered ``state`` is skipped for an integration that sends none.
+NO_STATE_TO_TAMPER = (
+    "the integration sends no state (it relies on PKCE against CSRF, which RFC 9700 4.7.1 "
+    "allows): there is no state to tamper with"
+)
+
+
+def _state_sent(url: str) -> None:
+    """Skip the scenario when the callback carries no ``state`` to tamper with."""
+    if not any(k == "state" for k, _ in parse_qsl(urlsplit(url).query)):
+        pytest.skip(NO_STATE_TO_TAMPER)
+
+
 def replace_state(url: str) -> str:
     """The callback with a ``state`` that is not the one the integration issued."""
+    _state_sent(url)
     return with_query(
         url, lambda pairs: [(k, "forged-state-0000" if k == "state" else v) for k, v in pairs]
     )
@@ -60,6 +77,7 @@ def replace_state(url: str) -> str:
 
 def remove_state(url: str) -> str:
     """The callback without its ``state``."""
+    _state_sent(url)
     return with_query(url, lambda pairs: [(k, v) for k, v in pairs if k != "state"])
 
 
@@ -68,16 +86,19 @@ def log_in_through_link(
     username: str,
     decision: str = "allow",
     change: CallbackChange | None = None,
+    *,
+    keep_callback: bool = False,
 ) -> LoginAttempt:
     """A user opens the login link in a new browser, logs in to Bitbucket (with TOTP when
     the two-factor plugin asks), presses Allow or Deny on the consent page and follows
-    Bitbucket's redirect back to the integration (changed by ``change`` when given)."""
+    Bitbucket's redirect back to the integration (changed by ``change`` when given; with
+    ``keep_callback`` the browser stops before it and the attempt keeps the address)."""
     integration = ctx.integration
     link = integration.login_link
     browser = ctx.browser(f"user {username}")
     attempt = LoginAttempt(username, browser, integration, ctx.journal_mark())
     ctx.logins.append(attempt)
-    page = browser.get(link)
+    page = open_login_link(ctx, browser, link)
     attempt.page = page
     page = pass_login_pages(ctx, browser, page, username, password_of(username))
     attempt.page = page
@@ -98,8 +119,33 @@ def log_in_through_link(
             f"the browser is on {ctx.describe_page(stopped)}: {page_excerpt(stopped)}",
         )
     attempt.callback_url = redact_url(pending.url)
+    if keep_callback:
+        attempt.kept_callback = pending.url
+        attempt.page = stopped
+        return attempt
     target = change(pending.url) if change is not None else None
     attempt.page = browser.follow(stopped, url=target)
+    return attempt
+
+
+def start_login(ctx: ScenarioContext, username: str) -> LoginAttempt:
+    """A user opens the login link in a new browser and stops where it sends the browser
+    on Bitbucket (the authorization request, kept in the attempt)."""
+    integration = ctx.integration
+    browser = ctx.browser(f"user {username}")
+    attempt = LoginAttempt(username, browser, integration, ctx.journal_mark())
+    ctx.logins.append(attempt)
+    page = open_login_link(
+        ctx, browser, integration.login_link, stop_at=entering_origin(ctx.base_url)
+    )
+    attempt.page = page
+    expect(
+        page.pending is not None,
+        f"the login link {integration.login_link} to send the browser to Bitbucket",
+        f"it ended on {ctx.describe_page(page)}: {page_excerpt(page)}",
+    )
+    assert page.pending is not None
+    attempt.authorize_url = page.pending.url
     return attempt
 
 
@@ -298,6 +344,21 @@ def authorization_carried_state(ctx: ScenarioContext) -> None:
     )
 
 
+@then("the authorization request carried a state or a PKCE code challenge")
+def authorization_protected_against_csrf(ctx: ScenarioContext) -> None:
+    """Asserts the authorization request carried something that binds the login to the
+    browser: a ``state``, or a PKCE ``code_challenge`` (RFC 9700 §4.7.1 lets a client that
+    uses PKCE rely on it against CSRF; without either, any browser can be logged in with
+    an attacker's code)."""
+    query = authorize_request(ctx)["query"]
+    expect(
+        query.get("state", "").strip() or query.get("code_challenge", "").strip(),
+        "a state or a PKCE code_challenge in the authorization request (CSRF protection, "
+        "RFC 6749 §10.12, RFC 9700 §4.7)",
+        f"query parameters {sorted(query)}",
+    )
+
+
 @then('the authorization request used PKCE with the method "{method}"')
 def authorization_used_pkce(ctx: ScenarioContext, method: str) -> None:
     """Asserts the authorization request carried a code challenge with this method."""
@@ -389,7 +450,9 @@ def login_links_use_their_client_ids(ctx: ScenarioContext) -> None:
         credentials = integration.credentials
         assert credentials is not None
         browser = ctx.browser("user (checking the login link)")
-        page = browser.get(integration.login_link, stop_at=entering_origin(ctx.base_url))
+        page = open_login_link(
+            ctx, browser, integration.login_link, stop_at=entering_origin(ctx.base_url)
+        )
         pending = page.pending
         expect(
             pending is not None,
@@ -415,7 +478,11 @@ def login_links_use_their_client_ids(ctx: ScenarioContext) -> None:
 def integration_lists_repositories(ctx: ScenarioContext, username: str) -> None:
     """Asserts the listing has every repository the user has REPO_READ on, only repositories
     the user can read, and for each whether Bitbucket has a composer.json at its default
-    branch."""
+    branch. Archived repositories (Bitbucket 8.0 and later) may be listed or left out: the
+    guide does not say, and ``/rest/api/1.0/repos`` leaves them out unless asked while
+    ``projects/{key}/repos`` lists them."""
+    if not ctx.capabilities.repositories:
+        pytest.skip("the SUT does not list repositories (capabilities: repositories false)")
     attempt = attempt_of(ctx, username)
     rows = ctx.sut.repositories(attempt.cookies())
     granted = {
@@ -426,7 +493,9 @@ def integration_lists_repositories(ctx: ScenarioContext, username: str) -> None:
     }
     readable = {
         (r["project"]["key"], r["slug"])
-        for r in bitbucket_pages(ctx, username, "/rest/api/1.0/repos", {"limit": "1000"})
+        for r in bitbucket_pages(
+            ctx, username, "/rest/api/1.0/repos", {"limit": "1000", "archived": "ALL"}
+        )
     }
     listed = [(row.project, row.slug) for row in rows]
     missing = sorted(granted - set(listed))

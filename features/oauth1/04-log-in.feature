@@ -32,6 +32,30 @@ Feature: OAuth 1: Log in
     When the user "alice" opens the OAuth 1 login link and allows access, but the callback's oauth_token is replaced
     Then the user is not logged in to the integration
 
+  @must
+  Scenario: A callback carrying another browser's oauth_token and verifier is rejected
+    Given the user "bob" allows access on Bitbucket but keeps the callback
+    When the browser of "alice" is sent to the callback kept by "bob"
+    Then the user "alice" is not logged in to the integration
+
+  @must
+  Scenario: A callback carrying another browser's oauth_token is rejected while the user logs in
+    Given the user "alice" opens the login link
+    And the user "bob" allows access on Bitbucket but keeps the callback
+    When the browser of "alice" is sent to the callback kept by "bob"
+    Then the user "alice" is not logged in to the integration
+
+  @must
+  Scenario: Two browsers starting an OAuth 1 login get different request tokens
+    When the user "alice" opens the login link
+    And the user "bob" opens the login link
+    Then the two authorization requests carry different request tokens
+
+  @must
+  Scenario: Neither the OAuth 1 login link nor its callback sends the browser to another site
+    When the user "alice" opens the login link with an address on another site to return to, logs in to Bitbucket and allows access
+    Then the browser was never sent to the other site
+
   @must @repositories
   Scenario: The integration lists the repositories of a user logged in with OAuth 1
     Given the user "bob" has logged in through the OAuth 1 login link

@@ -1,4 +1,4 @@
-@section:version-note
+@oauth2 @section:version-note
 Feature: Application Links using OAuth 2 are available since Bitbucket 7.21
   If you are using an older Bitbucket Data Center / Server version, consult the OAuth 1
   setup guide.

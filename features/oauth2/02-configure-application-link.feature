@@ -1,4 +1,4 @@
-@section:configure-application-link
+@oauth2 @section:configure-application-link
 Feature: Configure Application link
   The admin copies the "Callback URL / Redirect URL" from the form and follows the setup link
   to Bitbucket, clicks "Create link", selects "External application" as type and "Incoming" as

@@ -1,4 +1,4 @@
-@section:share-the-login-link
+@oauth2 @section:share-the-login-link
 Feature: Share the login link
   The final step is sharing the organization-specific login link with the users. The link
   presents the option to authenticate with a Bitbucket Data Center / Server account and can be
@@ -23,10 +23,60 @@ Feature: Share the login link
     When the user "alice" opens the login link, logs in to Bitbucket and allows access
     Then the authorization request asked for no scope beyond "REPO_READ"
 
+  # Login CSRF (RFC 6749 10.12, RFC 9700 4.7): state bound to the browser, or PKCE, which
+  # RFC 9700 4.7.1 lets a client rely on instead. Either passes; state is preferred.
   @must
+  Scenario: The login is protected against cross-site request forgery
+    When the user "alice" opens the login link, logs in to Bitbucket and allows access
+    Then the authorization request carried a state or a PKCE code challenge
+
+  @should
   Scenario: The authorization request carries state
     When the user "alice" opens the login link, logs in to Bitbucket and allows access
     Then the authorization request carried a state
+
+  @must
+  Scenario: Two browsers starting a login get different state values
+    When the user "alice" opens the login link
+    And the user "bob" opens the login link
+    Then the two authorization requests carry different state values
+
+  @must
+  Scenario: A callback carrying another browser's state and code is rejected
+    Given the user "bob" allows access on Bitbucket but keeps the callback
+    When the browser of "alice" is sent to the callback kept by "bob"
+    Then the user "alice" is not logged in to the integration
+
+  @must
+  Scenario: A callback carrying another browser's state and code is rejected while the user logs in
+    Given the user "alice" opens the login link
+    And the user "bob" allows access on Bitbucket but keeps the callback
+    When the browser of "alice" is sent to the callback kept by "bob"
+    Then the user "alice" is not logged in to the integration
+
+  # Code injection (RFC 9700 4.5): a stolen code replayed with the thief's own state. Only
+  # PKCE (or a nonce, which Bitbucket has not) stops it; RFC 9700 recommends PKCE to
+  # confidential clients, so this is a @should.
+  @should
+  Scenario: A stolen authorization code injected into another browser's login is rejected
+    Given the user "alice" allows access on Bitbucket but keeps the callback
+    And the user "bob" opens the login link
+    When the browser of "bob" is sent to the callback kept by "alice", with its own state
+    Then the user "bob" is not logged in to the integration
+
+  # Open redirect (RFC 9700 4.11): a return address on another site given to the login link
+  # or the callback.
+  @must
+  Scenario: Neither the login link nor its callback sends the browser to another site
+    When the user "alice" opens the login link with an address on another site to return to, logs in to Bitbucket and allows access
+    Then the browser was never sent to the other site
+
+  # The code and state in the callback's address leak through Referer to any resource of
+  # another site the page loads (RFC 9700 4.2.4).
+  @should
+  Scenario: The login ends on an address without the code or state
+    When the user "alice" opens the login link, logs in to Bitbucket and allows access
+    Then the address the login ends on carries no code, state or token
 
   @must
   Scenario: A callback with a wrong state is rejected

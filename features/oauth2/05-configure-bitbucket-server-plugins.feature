@@ -1,4 +1,4 @@
-@section:configure-bitbucket-server-plugins
+@oauth2 @section:configure-bitbucket-server-plugins
 Feature: Configure Bitbucket Server plugins
   In case the U2F & TOTP plugin is installed on the Bitbucket Data Center / Server, the OAuth
   whitelist must be enabled, otherwise the integration won't be able to authenticate with

@@ -4,7 +4,7 @@ Feature: The guide at the version under test
   Each one skips itself where the guide does not apply to that version. Every other feature
   names the version it needs and keeps it, whatever the run's version.
 
-  @must @section:version-note
+  @must @oauth2 @section:version-note
   Scenario: OAuth 2 is offered at the version under test from 7.21
     Given the version under test is "7.21" or later
     And a Bitbucket Data Center server at the version under test
@@ -12,7 +12,7 @@ Feature: The guide at the version under test
     And selects "Bitbucket Data Center / Server" with the server's base URL and OAuth 2
     Then a link to create an OAuth application on that server is displayed
 
-  @should @section:version-note
+  @should @oauth2 @section:version-note
   Scenario: Below 7.21 the integration says OAuth 2 is unavailable at the version under test
     Given the version under test is older than "7.21"
     And a Bitbucket Data Center server at the version under test
@@ -20,7 +20,7 @@ Feature: The guide at the version under test
     And selects "Bitbucket Data Center / Server" with the server's base URL and OAuth 2
     Then the admin is told that OAuth 2 needs Bitbucket 7.21 and pointed to OAuth 1
 
-  @must @section:share-the-login-link
+  @must @oauth2 @section:share-the-login-link
   Scenario: A user logs in with OAuth 2 at the version under test
     Given the version under test is "7.21" or later
     And a Bitbucket Data Center server at the version under test
@@ -28,7 +28,7 @@ Feature: The guide at the version under test
     When the user "alice" opens the login link, logs in to Bitbucket and allows access
     Then the user is logged in to the integration as "alice"
 
-  @must @section:share-the-login-link
+  @must @oauth2 @section:share-the-login-link
   Scenario: An expired access token is refreshed at the version under test
     Given the version under test is "7.21" or later
     And a Bitbucket Data Center server at the version under test
@@ -38,7 +38,7 @@ Feature: The guide at the version under test
     Then the user is logged in to the integration as "alice"
     And the integration refreshed its access token
 
-  @must @repositories @section:share-the-login-link
+  @must @oauth2 @repositories @section:share-the-login-link
   Scenario: The user's repositories are listed at the version under test
     Given the version under test is "7.21" or later
     And a Bitbucket Data Center server at the version under test

@@ -276,7 +276,7 @@ def test_only_should_failures_are_warnings_and_exit_zero(tmp_path: Path) -> None
 
 
 def test_no_scenario_ran_exits_non_zero() -> None:
-    result = conform("--tags", "should and section:finish-the-setup")
+    result = conform("--tags", "should and section:configure-application-link")
     assert result.returncode == 5, result.stdout + result.stderr
     assert "NO SCENARIO RAN" in result.stdout
 
