@@ -3,7 +3,10 @@ of the results (rows: scenarios or sections; columns: versions).
 
 Each version runs as its own ``bbdc-sim conform --bitbucket-version V --report DIR/V`` child
 process (a fresh simulator and SUT, the same options otherwise), whose ``results.json`` the
-matrix reads back. ``--bitbucket-version`` is the *version under test*: the scenarios written
+matrix reads back; several at once (:func:`parallel_runs`). One column
+(:func:`home_version`) runs every scenario; the others only those that take the version under
+test (``--version-under-test-only``): a scenario that names its version has the same outcome
+everywhere, and its one cell stands for every column. ``--bitbucket-version`` is the *version under test*: the scenarios written
 ``Given a Bitbucket Data Center server at the version under test`` follow it (and skip
 themselves where the guide does not apply to it, see :mod:`conformance.steps.matrix`);
 scenarios that name a version keep it in every column.
@@ -16,12 +19,14 @@ a scenario ran in some version; 5 when none ran in any.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Final, TextIO
@@ -80,6 +85,10 @@ _CELL_CLASS: Final = {
     "-": "skipped",
 }
 _NAME_WIDTH: Final = 72
+#: The plugin's option for the columns that run only what takes the version under test.
+VARYING_ONLY_OPTION: Final = "--version-under-test-only"
+#: At most this many versions run at once (each its own process, simulator and SUT).
+MAX_PARALLEL: Final = 4
 
 
 def parse_versions(text: str | None) -> tuple[str, ...]:
@@ -111,6 +120,9 @@ class Column:
     report: Report | None
     seconds: float
     folder: Path
+    #: Whether it ran only the scenarios that take the version under test (``--matrix``
+    #: runs the others in one column, :func:`home_version`, and repeats their cells).
+    varying_only: bool = False
 
     @property
     def verdict(self) -> str:
@@ -122,7 +134,8 @@ class Column:
     def line(self) -> str:
         """``Bitbucket V: VERDICT: summary (exit N)``."""
         summary = f": {self.report.summary_line()}" if self.report is not None else ""
-        return f"Bitbucket {self.version}: {self.verdict}{summary} (exit {self.exit_code})"
+        scope = ", the scenarios that take the version under test" if self.varying_only else ""
+        return f"Bitbucket {self.version}: {self.verdict}{summary} (exit {self.exit_code}{scope})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +170,14 @@ class Matrix:
     columns: tuple[Column, ...]
     sut: str = ""
 
+    def ran_once(self) -> str:
+        """``: it runs at V only, its cell repeated`` when the other columns ran only the
+        scenarios that take the version under test; else nothing."""
+        home = next((c for c in self.columns if not c.varying_only), None)
+        if home is None or not any(c.varying_only for c in self.columns):
+            return ""
+        return f" (it runs at {home.version} only; its cell stands for every column)"
+
     @property
     def versions(self) -> tuple[str, ...]:
         """The columns' versions."""
@@ -170,15 +191,24 @@ class Matrix:
                 for scenario in column.report.ordered:
                     keys.setdefault((scenario.feature_uri, scenario.name), scenario)
         ordered = sorted(keys.values(), key=ScenarioResult.sort_key)
+        home = next((c for c in self.columns if not c.varying_only), None)
         rows = []
         for first in ordered:
             found = [self._find(column, first) for column in self.columns]
+            varies = any(s is not None and s.version_under_test for s in found)
+            if not varies and home is not None:
+                # Names its version: the same outcome in every column, run in one.
+                kept = self._find(home, first)
+                found = [
+                    kept if c.varying_only and s is None else s
+                    for c, s in zip(self.columns, found, strict=True)
+                ]
             rows.append(
                 Row(
                     section=first.section,
                     name=first.name,
                     location=first.location,
-                    varies=any(s is not None and s.version_under_test for s in found),
+                    varies=varies,
                     cells=tuple(cell(s) for s in found),
                 )
             )
@@ -268,7 +298,8 @@ def format_text(matrix: Matrix, kind: str = "scenarios") -> str:
         f"Conformance matrix{sut}: {len(rows)} {kind} x {len(matrix.versions)} versions",
         "cells: pass, FAIL (fails the run), warn (@should), xfail (expected failure), skip, "
         "- (not run)",
-        "* takes the version under test; every other scenario names its version and keeps it",
+        "* takes the version under test; every other scenario names its version and keeps it"
+        + matrix.ran_once(),
         "",
         line("", matrix.versions),
     ]
@@ -312,7 +343,7 @@ def format_markdown(matrix: Matrix, kind: str = "scenarios") -> str:
         "",
         "Cells: pass, **FAIL** (fails the run), warn (@should), xfail (expected failure), "
         "skip, - (not run). \\* takes the version under test; every other scenario names its "
-        "version and keeps it.",
+        f"version and keeps it{matrix.ran_once()}.",
         "",
     ]
     rows = matrix.rows(kind)
@@ -427,9 +458,26 @@ def write_matrix(matrix: Matrix, directory: Path, kind: str = "scenarios") -> No
 # -- running -------------------------------------------------------------------------------------
 
 
-def run_version(options: ConformOptions, version: str, folder: Path) -> Column:
-    """One version's run in a child process (``python -m conformance.runner``)."""
-    child = replace(options, matrix=None, bitbucket_version=version, report=str(folder))
+def home_version(versions: Sequence[str]) -> str:
+    """The column that runs every scenario: the simulator's default version when the matrix
+    has it, else the first. The others run only the scenarios that take the version under
+    test; every other scenario names its version, so its outcome is the same in each."""
+    return DEFAULT_VERSION if DEFAULT_VERSION in versions else versions[0]
+
+
+def run_version(
+    options: ConformOptions, version: str, folder: Path, *, varying_only: bool = False
+) -> Column:
+    """One version's run in a child process (``python -m conformance.runner``); with
+    ``varying_only``, of the scenarios that take the version under test only."""
+    extra = (VARYING_ONLY_OPTION,) if varying_only else ()
+    child = replace(
+        options,
+        matrix=None,
+        bitbucket_version=version,
+        report=str(folder),
+        pytest_args=(*options.pytest_args, *extra),
+    )
     started = time.perf_counter()
     done = subprocess.run(  # noqa: S603 - this interpreter, our own module
         [sys.executable, "-m", "conformance.runner", *conform_argv(child)],
@@ -442,7 +490,62 @@ def run_version(options: ConformOptions, version: str, folder: Path) -> Column:
     (folder / OUTPUT_FILE).write_text(done.stdout + done.stderr, encoding="utf-8")
     results = folder / RESULTS_FILE
     report = read_results(results) if results.is_file() and done.returncode in (0, 1, 5) else None
-    return Column(version, done.returncode, report, seconds, folder)
+    return Column(version, done.returncode, report, seconds, folder, varying_only)
+
+
+def parallel_runs(options: ConformOptions, count: int) -> int:
+    """How many versions run at once: one per CPU (at most :data:`MAX_PARALLEL`) when every
+    child gets its own SUT (the reference or a Python factory, built in each child), one at
+    a time for an HTTP SUT, which all children would share (each resets it per scenario)."""
+    if is_url(options.sut):
+        return 1
+    return max(1, min(count, os.cpu_count() or 1, MAX_PARALLEL))
+
+
+def is_url(sut: str | None) -> bool:
+    """Whether ``--sut`` names an HTTP implementation (shared by every child process)."""
+    return bool(sut) and str(sut).startswith(("http://", "https://"))
+
+
+def run_columns(
+    options: ConformOptions, versions: Sequence[str], base: Path, out: TextIO
+) -> list[Column]:
+    """Every version's column, several at once (:func:`parallel_runs`), each line printed as
+    it finishes; after a version's usage or SUT error (exit 2, 3 or 4: the rest would give it
+    too) no further version starts. Columns come back in the order of ``versions``."""
+    done: dict[str, Column] = {}
+    stopped = False
+    home = home_version(versions)
+    split = len(versions) > 1
+    workers = parallel_runs(options, len(versions))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        queue = [home, *(v for v in versions if v != home)]
+        running: dict[Future[Column], str] = {}
+
+        def start() -> None:
+            while queue and len(running) < workers:
+                version = queue.pop(0)
+                varying_only = split and version != home
+                future = pool.submit(
+                    run_version, options, version, base / version, varying_only=varying_only
+                )
+                running[future] = version
+
+        start()
+        while running:
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                running.pop(future)
+                column = future.result()
+                done[column.version] = column
+                print(f"bbdc-sim conform --matrix: {column.line()}", file=out, flush=True)
+                if column.exit_code not in (0, 1, 5) and not stopped:
+                    stopped = True
+                    queue.clear()
+                    output = (column.folder / OUTPUT_FILE).read_text(encoding="utf-8")
+                    print(output.rstrip(), file=sys.stderr)
+            start()
+    return [done[version] for version in versions if version in done]
 
 
 def run_matrix(options: ConformOptions, out: TextIO) -> int:
@@ -451,15 +554,7 @@ def run_matrix(options: ConformOptions, out: TextIO) -> int:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bbdc-matrix-") as scratch:
         base = Path(options.report).resolve() if options.report else Path(scratch)
-        columns: list[Column] = []
-        for version in versions:
-            column = run_version(options, version, base / version)
-            columns.append(column)
-            print(f"bbdc-sim conform --matrix: {column.line()}", file=out, flush=True)
-            if column.exit_code not in (0, 1, 5):
-                output = (column.folder / OUTPUT_FILE).read_text(encoding="utf-8")
-                print(output.rstrip(), file=sys.stderr)
-                break
+        columns = run_columns(options, versions, base, out)
         sut = next((c.report.sut for c in columns if c.report is not None), options.sut)
         matrix = Matrix(tuple(columns), sut)
         print("", file=out)

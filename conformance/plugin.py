@@ -160,6 +160,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="scenarios expected to be skipped (same format): any other skip is reported",
     )
     group.addoption(
+        "--version-under-test-only",
+        action="store_true",
+        default=False,
+        help="run only the scenarios that take the version under test (a step saying 'the "
+        "version under test'); --matrix runs the others in one column only",
+    )
+    group.addoption(
         "--sut-timeout",
         type=float,
         default=10.0,
@@ -716,6 +723,19 @@ class TagMatcher:
         return name in self.tags
 
 
+#: The words of every step that reads the version under test (conformance.steps.matrix).
+VERSION_UNDER_TEST_WORDS: Final = "the version under test"
+
+
+def takes_version_under_test(item: pytest.Item) -> bool:
+    """Whether a scenario has a step (its Background's included) that reads the version
+    under test, so that its outcome may differ from one Bitbucket version to another."""
+    scenario = scenario_of(item)
+    return scenario is not None and any(
+        VERSION_UNDER_TEST_WORDS in step.name for step in scenario.steps
+    )
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
@@ -737,16 +757,18 @@ def pytest_collection_modifyitems(
         unique = list(dict.fromkeys(problems))
         raise pytest.UsageError("the feature files have problems:\n  " + "\n  ".join(unique))
     expression = tag_expression(config)
-    if expression is None:
+    only_varying = bool(config.getoption("version_under_test_only", False))
+    if expression is None and not only_varying:
         return
-    selected, deselected = [], []
+    selected: list[pytest.Item] = []
+    deselected: list[pytest.Item] = []
     for item in items:
         template = template_of(item)
         tags = tags_of(template) if template is not None else set()
-        if expression.evaluate(TagMatcher(tags)):
-            selected.append(item)
-        else:
-            deselected.append(item)
+        wanted = expression is None or expression.evaluate(TagMatcher(tags))
+        if wanted and only_varying:
+            wanted = takes_version_under_test(item)
+        (selected if wanted else deselected).append(item)
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = selected

@@ -19,6 +19,7 @@ from conformance.matrix import (
     MATRIX_HTML,
     MATRIX_JSON,
     MATRIX_MD,
+    MAX_PARALLEL,
     NEWEST_VERSION,
     Column,
     Matrix,
@@ -26,6 +27,7 @@ from conformance.matrix import (
     format_html,
     format_markdown,
     format_text,
+    parallel_runs,
     parse_versions,
     shorten,
     to_json,
@@ -34,6 +36,7 @@ from conformance.matrix import (
 from conformance.reference.integrator import ReferenceIntegrator
 from conformance.reference.server import ReferenceServer
 from conformance.report import Report, ScenarioResult
+from conformance.runner import ConformOptions
 from conformance.sut import CreatedIntegration
 from simulator.version import DEFAULT_VERSION
 
@@ -298,6 +301,20 @@ def test_the_matrix_varies_the_version_under_test(tmp_path: Path) -> None:
         OFFERED: {"7.20.0": "skip", "9.4.16": "pass"},
         REFUSED: {"7.20.0": "pass", "9.4.16": "skip"},
     }
+    # A scenario that names its version runs in one column (the default version's) only.
+    steady = [row for row in document["rows"] if not row["varies"]]
+    assert steady
+    assert all(row["cells"]["7.20.0"] == row["cells"]["9.4.16"] for row in steady)
+    ran = {c["version"]: c["summary"] for c in document["columns"]}
+    assert f"({len(cells)} scenarios)" in ran["7.20.0"]
+    assert f"({len(cells) + len(steady)} scenarios)" in ran["9.4.16"]
+    assert "(it runs at 9.4.16 only; its cell stands for every column)" in result.stdout
+
+
+def test_versions_run_in_parallel_unless_they_share_an_http_sut() -> None:
+    assert parallel_runs(ConformOptions(sut="http://127.0.0.1:5000/_conformance"), 7) == 1
+    assert parallel_runs(ConformOptions(sut="reference"), 1) == 1
+    assert 1 <= parallel_runs(ConformOptions(sut="reference"), 7) <= MAX_PARALLEL
 
 
 def test_a_must_failure_in_one_version_fails_the_matrix(tmp_path: Path) -> None:
