@@ -196,6 +196,8 @@ class WireEntry:
             parts.append(f"[{self.scheme}]")
         elif self.user:
             parts.append(f"[as {self.user}]")
+        elif "/rest/api/" in self.path:
+            parts.append("[no credentials: anonymous]")
         text = " ".join(parts)
         details = [*self.fields, *self.facts]
         return text + ("; " + "; ".join(details) if details else "")

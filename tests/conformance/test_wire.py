@@ -123,8 +123,10 @@ def test_a_credential_bitbucket_did_not_take_is_said_so() -> None:
         "Then",
         "integration",
     )
+    bare = WireEntry.from_journal(journal_entry(3, "/rest/api/1.0/repos"), "Then", "integration")
     assert "[Bearer, as alice]" in taken.line()
     assert "[Bearer, anonymous: Bitbucket did not take it]" in ignored.line()
+    assert bare.line() == "GET /rest/api/1.0/repos -> 200 [no credentials: anonymous]"
     assert WireEntry.from_json(taken.to_json()) == taken
 
 

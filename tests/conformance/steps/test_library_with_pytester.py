@@ -89,7 +89,7 @@ def test_a_failing_should_scenario_is_a_warning_and_the_run_passes(suite: pytest
             "  actual:   the form shows setup link *messages: none",
             "  Bitbucket's side (1 of the integration's 1 exchanges):",
             "    during: And selects *",
-            "      1. GET /rest/api/1.0/application-properties -> 200",
+            "      1. GET /rest/api/1.0/application-properties -> 200 [no credentials: anonymous]",
             "PASSED: 0 passed, 0 failed, 1 warning, 0 skipped*",
         ]
     )
