@@ -6,10 +6,12 @@ process (a fresh simulator and SUT, the same options otherwise), whose ``results
 matrix reads back; several at once (:func:`parallel_runs`). One column
 (:func:`home_version`) runs every scenario; the others only those that take the version under
 test (``--version-under-test-only``): a scenario that names its version has the same outcome
-everywhere, and its one cell stands for every column. ``--bitbucket-version`` is the *version under test*: the scenarios written
-``Given a Bitbucket Data Center server at the version under test`` follow it (and skip
-themselves where the guide does not apply to it, see :mod:`conformance.steps.matrix`);
-scenarios that name a version keep it in every column.
+everywhere, and its one cell stands for every column. ``--bitbucket-version`` is the
+*version under test*: the scenarios written ``Given a Bitbucket Data Center server at the
+version under test`` follow it (and skip themselves where the guide does not apply to it, see
+:mod:`conformance.steps.matrix`); scenarios that name a version keep it in every column.
+
+The exit code: 2, 3 or 4 as soon as a version's run gives one (no further version starts);
 
 The exit code: 2, 3 or 4 as soon as a version's run gives one (the rest would too); else 1
 when a ``@must`` scenario failed (or an expected failure passed) in any version; else 0 when
