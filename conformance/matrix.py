@@ -12,8 +12,7 @@ version under test`` follow it (and skip themselves where the guide does not app
 :mod:`conformance.steps.matrix`); scenarios that name a version keep it in every column.
 
 The exit code: 2, 3 or 4 as soon as a version's run gives one (no further version starts);
-
-The exit code: 2, 3 or 4 as soon as a version's run gives one (the rest would too); else 1
+else 1
 when a ``@must`` scenario failed (or an expected failure passed) in any version; else 0 when
 a scenario ran in some version; 5 when none ran in any.
 """
