@@ -12,9 +12,8 @@ version under test`` follow it (and skip themselves where the guide does not app
 :mod:`conformance.steps.matrix`); scenarios that name a version keep it in every column.
 
 The exit code: 2, 3 or 4 as soon as a version's run gives one (no further version starts);
-else 1
-when a ``@must`` scenario failed (or an expected failure passed) in any version; else 0 when
-a scenario ran in some version; 5 when none ran in any.
+else 1 when a ``@must`` scenario failed (or an expected failure passed) in any version; else
+0 when a scenario ran in some version; 5 when none ran in any.
 """
 
 from __future__ import annotations
