@@ -242,3 +242,22 @@ def test_link_problems_name_what_the_admin_must_fix() -> None:
 def test_oauth1_login_problems_name_the_problem_and_its_advice() -> None:
     assert "token_rejected" in rules.oauth1_login_problem("token_rejected", "")
     assert "nonce_used: again" in rules.oauth1_login_problem("nonce_used", "again")
+
+
+@pytest.mark.parametrize(
+    ("requested", "expected"),
+    [
+        ("/orgs/acme/packages", "http://127.0.0.1:5000/orgs/acme/packages"),
+        ("/packages?page=2", "http://127.0.0.1:5000/packages?page=2"),
+        (None, rules.home_page("http://127.0.0.1:5000")),
+        ("", rules.home_page("http://127.0.0.1:5000")),
+        ("https://attacker.example/phish", rules.home_page("http://127.0.0.1:5000")),
+        ("//attacker.example/phish", rules.home_page("http://127.0.0.1:5000")),
+        ("/\\attacker.example", rules.home_page("http://127.0.0.1:5000")),
+        ("javascript:alert(1)", rules.home_page("http://127.0.0.1:5000")),
+    ],
+)
+def test_the_page_after_the_login_is_a_path_on_the_integration_or_home(
+    requested: str | None, expected: str
+) -> None:
+    assert rules.after_login_page("http://127.0.0.1:5000", requested) == expected
