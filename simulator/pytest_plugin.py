@@ -6,27 +6,37 @@ Override ``bitbucket_server_settings`` in a ``conftest.py`` to change how it sta
     @pytest.fixture(scope="session")
     def bitbucket_server_settings() -> Settings:
         return Settings(port=0, bitbucket_version=BitbucketVersion.parse("8.19.1"))
+
+pytest loads this module in every run of an environment where the package is installed, so
+it imports nothing of the simulator until a fixture is used (``bench/plugin_cost.py``
+measures what it adds to an unrelated run).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
-from simulator.settings import Settings
-from simulator.testing import SimulatorServer
+if TYPE_CHECKING:
+    from simulator.settings import Settings
+    from simulator.testing import SimulatorServer
 
 
 @pytest.fixture(scope="session")
 def bitbucket_server_settings() -> Settings:
     """How the session's simulator starts; override to change version, seed or base URL."""
+    from simulator.settings import Settings
+
     return Settings(port=0)
 
 
 @pytest.fixture(scope="session")
 def bitbucket_server_session(bitbucket_server_settings: Settings) -> Iterator[SimulatorServer]:
     """The session's simulator, started once."""
+    from simulator.testing import SimulatorServer
+
     with SimulatorServer(bitbucket_server_settings) as server:
         yield server
 

@@ -20,6 +20,7 @@ from bench import (
     loadgen,
     oauth2_login,
     oauth2_token,
+    plugin_cost,
     reset,
     startup,
     throughput,
@@ -49,6 +50,7 @@ def test_every_benchmark_is_registered_by_name() -> None:
         reset.NAME,
         oauth2_token.NAME,
         oauth2_login.NAME,
+        plugin_cost.NAME,
     ]
 
 
@@ -228,3 +230,8 @@ async def test_baseline_app_health_answers_200(aiohttp_client: ClientFactory) ->
     client = await aiohttp_client(baseline_app.create_app(b"{}"))
     response = await client.get("/_sim/health")
     assert response.status == 200
+
+
+def test_the_plugin_cost_benchmark_is_registered_with_its_goal() -> None:
+    assert BENCHMARKS[plugin_cost.NAME] is plugin_cost.run
+    assert plugin_cost.GOAL_SECONDS == 0.050

@@ -94,3 +94,16 @@ def test_pytest_plugin_settings_can_be_overridden(pytester: pytest.Pytester) -> 
         """
     )
     pytester.runpytest_subprocess().assert_outcomes(passed=1)
+
+
+def test_the_pytest_plugin_imports_nothing_heavy_until_a_fixture_is_used() -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, simulator.pytest_plugin; "
+        "print(sorted(m for m in ('aiohttp', 'simulator.testing', 'simulator.app', "
+        "'simulator.settings') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
