@@ -20,7 +20,7 @@ import base64
 import json
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from aiohttp import web
 
@@ -223,12 +223,23 @@ def update_token(token: AccessToken, request: TokenChange) -> AccessToken:
     return token
 
 
+#: Credentials that act for a user without being the user: none of them may create, change or
+#: revoke tokens, so no token mints a credential beyond its own reach. Bitbucket's docs say
+#: so of access tokens ("You can't use a token to perform changes on behalf of a user (for
+#: example, create new tokens ...)"); OAuth tokens are delegated the same way (docs/simulator.md).
+DELEGATED: Final = {
+    "access-token": "An access token cannot be used to manage access tokens.",
+    "oauth2": "An OAuth access token cannot be used to manage access tokens.",
+    "oauth1": "An OAuth access token cannot be used to manage access tokens.",
+}
+
+
 def token_owner(store: Store, principal: Principal, slug: str, *, change: bool) -> User:
     """The user whose tokens are addressed, after Bitbucket's checks (401 / 404)."""
     if principal.user is None:
         raise AuthorisationError()
-    if change and principal.method == "access-token":
-        raise AuthorisationError("An access token cannot be used to manage access tokens.")
+    if change and principal.method in DELEGATED:
+        raise AuthorisationError(DELEGATED[principal.method])
     catalog = store.catalog
     owner = catalog.users_by_slug.get(slug) or catalog.users_by_slug.get(slug.lower())
     if owner is None:

@@ -8,11 +8,13 @@ from typing import Any
 
 import pytest
 
+from simulator.oauth2.scopes import Scope
 from simulator.rest.access_tokens import MAX_TOKENS_PER_USER, NewToken, create_token
 from simulator.store import SESSION_COOKIE, Store
 from simulator.version import BitbucketVersion
 from tests.conftest import Client, basic
 from tests.schemas import validate
+from tests.simulator.oauth2.test_oauth2_flow import make_link, obtain_tokens
 
 API = "/rest/access-tokens/1.0"
 DAY_MS = 86_400_000
@@ -556,3 +558,31 @@ async def test_reset_forgets_every_token(client: Client, store: Store) -> None:
     store.reset()
     response = await client.get(f"{API}/users/alice", headers=bearer(created["token"]))
     await error_of(response, 401, AUTHORISATION)
+
+
+@pytest.mark.parametrize("scope", [Scope.PUBLIC_REPOS, Scope.REPO_READ, Scope.REPO_ADMIN])
+async def test_an_oauth2_token_of_any_scope_cannot_mint_tokens(
+    client: Client, store: Store, scope: Scope
+) -> None:
+    link = make_link(store, scopes=(scope,))
+    tokens = await obtain_tokens(client, store, link, "alice", scope=scope.value)
+    body = {"name": "escalated", "permissions": ["PROJECT_ADMIN", "REPO_ADMIN"]}
+    response = await client.put(
+        f"{API}/users/alice", json=body, headers=bearer(tokens["access_token"])
+    )
+    error = await error_of(response, 401, AUTHORISATION)
+    assert error["message"] == "An OAuth access token cannot be used to manage access tokens."
+    assert store.access_tokens == {}
+
+
+async def test_an_oauth2_token_cannot_change_or_revoke_tokens(client: Client, store: Store) -> None:
+    created = await create(client)
+    link = make_link(store, scopes=(Scope.REPO_ADMIN,))
+    tokens = await obtain_tokens(client, store, link, "alice", scope="REPO_ADMIN")
+    headers = bearer(tokens["access_token"])
+    path = f"{API}/users/alice/{created['id']}"
+    changed = await client.post(path, json={"permissions": ["REPO_ADMIN"]}, headers=headers)
+    assert changed.status == 401
+    revoked = await client.delete(path, headers=headers)
+    assert revoked.status == 401
+    assert store.access_tokens[created["id"]].permissions == ("PROJECT_READ", "REPO_READ")
