@@ -37,6 +37,10 @@ class OAuth2Config:
     accept_basic_client_auth: bool = False
     #: atlassian.oauth2.provider.skip.redirect.url.https.requirement
     skip_redirect_https: bool = False
+    #: RFC 9700 where Bitbucket is laxer (docs/simulator.md): refuse a code_verifier for a
+    #: code issued without a challenge; revoke a replayed code's tokens only for the client
+    #: that authenticates; a replayed rotated refresh token revokes the grant's live tokens.
+    strict_rfc9700: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -80,6 +80,10 @@ class TokenRequest:
     code_verifier: str = ""
 
 
+#: How many rotated refresh tokens ``strict_rfc9700`` remembers, to detect their replay.
+MAX_ROTATED = 10_000
+
+
 class OAuth2Backend:
     """Clients, codes and tokens of the OAuth 2 provider."""
 
@@ -89,6 +93,9 @@ class OAuth2Backend:
         self.clients: dict[str, OAuth2Client] = {}
         self.codes: dict[str, AuthorizationCode] = {}
         self.tokens: dict[str, IssuedToken] = {}
+        #: Rotated refresh token id -> the code of its grant (``strict_rfc9700`` only; the
+        #: oldest are forgotten beyond :data:`MAX_ROTATED`).
+        self.rotated: dict[str, str] = {}
         self.jwt_secret = secrets.token_bytes(32)
 
     def reset(self) -> None:
@@ -96,6 +103,7 @@ class OAuth2Backend:
         self.clients.clear()
         self.codes.clear()
         self.tokens.clear()
+        self.rotated.clear()
         self.jwt_secret = secrets.token_bytes(32)
 
     # -- clients -------------------------------------------------------------------------
@@ -216,7 +224,8 @@ class OAuth2Backend:
                 raise missing(name)
         code = self.codes.get(request.code)
         if code is not None and code.redeemed:
-            self._revoke_ids(code.token_ids)
+            if not self._config().strict_rfc9700 or self._authenticates(code, request):
+                self._revoke_ids(code.token_ids)
             raise invalid_grant("The authorization code has already been used")
         if code is None:
             raise invalid_request("The authorization code is invalid")
@@ -233,6 +242,8 @@ class OAuth2Backend:
             request.code_verifier, code.challenge, code.method or "PLAIN"
         ):
             raise invalid_grant("The code_verifier is missing, malformed or does not match")
+        if code.challenge is None and request.code_verifier and self._config().strict_rfc9700:
+            raise invalid_grant("A code_verifier was sent, but the code was issued without PKCE")
         self._check_secret(client, request.client_secret)
         code.redeemed = True
         body, access, refresh = self._issue_pair(client, code.user_id, code.scopes, code.code)
@@ -245,6 +256,11 @@ class OAuth2Backend:
                 raise missing(name)
         token_id = jwt.decode(request.refresh_token, self.jwt_secret)
         old = self.tokens.get(token_id) if token_id else None
+        if old is None and token_id in self.rotated and self._config().strict_rfc9700:
+            # RFC 9700 4.14.2: a rotated refresh token used again ends its grant's live tokens.
+            replayed = self.codes.get(self.rotated.pop(token_id))
+            if replayed is not None:
+                self._revoke_ids(replayed.token_ids)
         if old is None or old.kind != "refresh":
             raise invalid_grant("The refresh token is invalid")
         if old.client_id != request.client_id:
@@ -256,11 +272,27 @@ class OAuth2Backend:
             raise invalid_client("Unknown client")
         self._check_secret(client, request.client_secret)
         self._revoke_ids([old.id, old.pair])
+        if old.code and self._config().strict_rfc9700:
+            self.rotated[old.id] = old.code
+            while len(self.rotated) > MAX_ROTATED:
+                self.rotated.pop(next(iter(self.rotated)))
         body, access, refresh = self._issue_pair(client, old.user_id, old.scopes, old.code)
         access.refresh_count = refresh.refresh_count = old.refresh_count + 1
         if old.code and old.code in self.codes:
             self.codes[old.code].token_ids.extend([access.id, refresh.id])
         return body
+
+    def _authenticates(self, code: AuthorizationCode, request: TokenRequest) -> bool:
+        """Whether a token request comes from the client the code was issued to, with its
+        secret (a replay by anyone else must not revoke that client's tokens)."""
+        client = self.clients.get(code.client_id)
+        return (
+            client is not None
+            and request.client_id == code.client_id
+            and secrets.compare_digest(
+                client.client_secret.encode(), request.client_secret.encode()
+            )
+        )
 
     def _check_secret(self, client: OAuth2Client, secret: str) -> None:
         if not secrets.compare_digest(client.client_secret.encode(), secret.encode()):
