@@ -40,6 +40,8 @@ class Settings:
     repos: int | None = None
     #: Required as ``X-Sim-Control-Token`` on ``/_sim/`` when bound beyond loopback.
     control_token: str | None = None
+    #: More host names the control API answers to (a container's service name, a proxy's).
+    control_hosts: tuple[str, ...] = ()
     journal_size: int = 1000
     max_page_limit: int = 1000
 
@@ -130,6 +132,10 @@ def _parse_str(text: str) -> str:
     return text
 
 
+def _parse_names(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
 _PARSERS: dict[str, Callable[[str], Any]] = {
     "host": _parse_str,
     "port": _parse_int,
@@ -141,6 +147,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "projects": _parse_optional_int,
     "repos": _parse_optional_int,
     "control_token": _parse_str,
+    "control_hosts": _parse_names,
     "journal_size": _parse_int,
     "max_page_limit": _parse_int,
 }

@@ -17,6 +17,7 @@ from aiohttp import web
 from simulator.applinks.pages import link_name_taken
 from simulator.config import ConfigError
 from simulator.control import parsing
+from simulator.control.guard import check_request
 from simulator.control.openapi import build_document, hidden
 from simulator.errors import (
     AuthorisationError,
@@ -65,10 +66,12 @@ def check_control_token(request: web.Request) -> None:
 
 
 def guarded(handler: Handler) -> Handler:
-    """Wrap a control handler with the control-token check."""
+    """Wrap a control handler with the checks of :mod:`simulator.control.guard` and the
+    control-token check."""
 
     @functools.wraps(handler)
     async def with_token(request: web.Request) -> web.StreamResponse:
+        check_request(request)
         check_control_token(request)
         return await handler(request)
 

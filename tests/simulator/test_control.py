@@ -20,6 +20,9 @@ JSON = "application/json;charset=UTF-8"
 CONTEXT = Settings(port=0, base_url="http://127.0.0.1:7990/bitbucket")
 TOKEN = Settings(port=0, control_token="t")
 
+#: The control API reads JSON only.
+JSON_TYPE = {"Content-Type": "application/json"}
+
 
 async def error_of(response: ClientResponse, status: int, context: str | None = None) -> str:
     """Assert an error in the envelope with this status and context; return its message."""
@@ -137,13 +140,13 @@ async def test_patch_config_with_a_bad_version_is_400_and_changes_nothing(
 
 @pytest.mark.parametrize("body", [b"", b"{", b"NaN", b"\xff\xfe", b"[" * 100_000])
 async def test_patch_config_with_malformed_json_is_400(client: Client, body: bytes) -> None:
-    message = await error_of(await client.patch("/_sim/config", data=body), 400)
+    message = await error_of(await client.patch("/_sim/config", data=body, headers=JSON_TYPE), 400)
     assert "JSON" in message
 
 
 @pytest.mark.parametrize("body", [b"[]", b'"8.19.1"', b"3", b"null"])
 async def test_patch_config_with_a_non_object_is_400(client: Client, body: bytes) -> None:
-    message = await error_of(await client.patch("/_sim/config", data=body), 400)
+    message = await error_of(await client.patch("/_sim/config", data=body, headers=JSON_TYPE), 400)
     assert "JSON object" in message
 
 
@@ -402,7 +405,7 @@ async def test_post_fault_with_a_bad_field_is_400_naming_it(
 
 
 async def test_post_fault_with_malformed_json_is_400(client: Client) -> None:
-    await error_of(await client.post("/_sim/faults", data=b"{oops"), 400)
+    await error_of(await client.post("/_sim/faults", data=b"{oops", headers=JSON_TYPE), 400)
 
 
 async def test_put_faults_is_405(client: Client) -> None:
