@@ -111,12 +111,17 @@ def archive_filename(content: RepoContent, revision: Revision, at: str | None, f
 
 def content_disposition(filename: str) -> str:
     """``attachment`` with the name quoted; a non-ASCII name also goes in ``filename*``
-    (RFC 6266). Control characters are 400: they could split the header."""
+    (RFC 6266). Control characters are 400 (they could split the header), and so is a path
+    (``/``, ``\\``, ``.`` or ``..``): a browser or client could save it outside its folder."""
     if _CONTROL.search(filename):
         raise ValidationError(
             "The filename must not contain control characters.", context="filename"
         )
-    quoted = filename.replace("\\", "\\\\").replace('"', '\\"')
+    if "/" in filename or "\\" in filename or filename in (".", ".."):
+        raise ValidationError(
+            "The filename must be a file name, without '/', '\\' or '..'.", context="filename"
+        )
+    quoted = filename.replace('"', '\\"')
     if quoted.isascii():
         return f'attachment; filename="{quoted}"'
     fallback = quoted.encode("ascii", "replace").decode().replace("?", "_")

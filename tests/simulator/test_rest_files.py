@@ -558,6 +558,15 @@ async def test_archive_filename_with_control_characters_is_400(
     assert validate(body, "error.json")["errors"][0]["context"] == "filename"
 
 
+@pytest.mark.parametrize("name", ["..", ".", "../evil.zip", "dir/a.zip", "/a.zip", "a%5Cb.zip"])
+async def test_archive_filename_that_is_a_path_is_400(
+    client: Client, store: Store, name: str
+) -> None:
+    target = URL(url(pkg_repos(store)[0], f"archive?filename={name}"), encoded=True)
+    body = await get_json(client, target, status=400)
+    assert validate(body, "error.json")["errors"][0]["context"] == "filename"
+
+
 async def test_archive_is_the_same_bytes_every_time(client: Client, store: Store) -> None:
     target = url(pkg_repos(store)[0], "archive?format=tar.gz")
     first, _ = await get_bytes(client, target)
