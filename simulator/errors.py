@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, ClassVar
 
 from aiohttp import web
@@ -179,8 +179,15 @@ class MethodNotAllowedError(BitbucketError):
     status = 405
     exception_name = "com.sun.jersey.api.MethodNotAllowedException"
 
-    def __init__(self, method: str, path: str) -> None:
+    def __init__(self, method: str, path: str, allowed: Iterable[str] = ()) -> None:
         super().__init__(f"The method {method} is not allowed for {path}.")
+        self.allowed = sorted(set(allowed))
+
+    def to_response(self) -> web.Response:
+        """The envelope, with the ``Allow`` header RFC 9110 requires on a 405."""
+        response = super().to_response()
+        response.headers["Allow"] = ", ".join(self.allowed)
+        return response
 
 
 class ServerError(BitbucketError):
@@ -196,8 +203,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except BitbucketError as exc:
         note(request, error=exc.message[:ERROR_NOTE_CHARS])
         return exc.to_response()
-    except web.HTTPMethodNotAllowed:
-        return MethodNotAllowedError(request.method, request.path).to_response()
+    except web.HTTPMethodNotAllowed as exc:
+        return MethodNotAllowedError(
+            request.method, request.path, exc.allowed_methods
+        ).to_response()
     except web.HTTPNotFound:
         return NotFoundError(request.path).to_response()
     except web.HTTPException:

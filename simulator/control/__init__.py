@@ -35,7 +35,9 @@ def routes() -> list[web.RouteDef]:
         ("POST", "/applinks", h.create_applink),
         ("GET", "/openapi.json", h.get_openapi),
     ]
-    known = frozenset(PREFIX + path for _, path, _ in table)
+    known: dict[str, set[str]] = {}
+    for method, path, _ in table:
+        known.setdefault(PREFIX + path, {"HEAD"} if method == "GET" else set()).add(method)
     return [
         *(web.route(method, PREFIX + path, h.guarded(handler)) for method, path, handler in table),
         # Registered after the operations, so it only sees what none of them matched; aiohttp

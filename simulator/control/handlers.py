@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import Any
 
 from aiohttp import web
@@ -254,13 +254,14 @@ async def get_openapi(request: web.Request) -> web.Response:
 # -- everything else under /_sim/ ------------------------------------------------------------
 
 
-def make_fallback(known_paths: frozenset[str]) -> Handler:
+def make_fallback(known_paths: Mapping[str, Collection[str]]) -> Handler:
     """A catch-all for ``/_sim/``: 405 on a known path, else 404 (after the token check)."""
 
     @hidden
     async def control_fallback(request: web.Request) -> web.Response:
-        if app_path(request) in known_paths:
-            raise MethodNotAllowedError(request.method, request.path)
+        allowed = known_paths.get(app_path(request))
+        if allowed is not None:
+            raise MethodNotAllowedError(request.method, request.path, allowed)
         raise NotFoundError(request.path)
 
     return control_fallback
