@@ -57,7 +57,7 @@ from simulator.oauth2.models import OAuth2Client
 from simulator.oauth2.scopes import Scope, ScopeError, parse_scopes
 from simulator.store import Store
 from simulator.tfa import policy as tfa_policy
-from simulator.web.pages import xsrf_ok
+from simulator.web.pages import ascii_location, xsrf_ok
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 AUTHORIZE_PATH = "/rest/oauth2/latest/authorize"
@@ -311,7 +311,7 @@ def store_of(request: web.Request) -> Store:
 
 def see_other(location: str) -> web.Response:
     """Bitbucket's authorize answer: 303, never cached."""
-    return web.Response(status=303, headers={"Location": location, **NO_STORE})
+    return web.Response(status=303, headers={"Location": ascii_location(location), **NO_STORE})
 
 
 def note_authorize(request: web.Request, params: AuthorizeParams) -> None:

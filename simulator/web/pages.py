@@ -17,6 +17,7 @@ import string
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -51,9 +52,18 @@ def html_response(page: str, status: int = 200) -> web.Response:
     )
 
 
+def ascii_location(location: str) -> str:
+    """``location`` with every non-ASCII character percent-encoded as UTF-8 (RFC 3986), so
+    that the header is valid and every client reads the same address; ASCII is kept as it
+    is, escapes included."""
+    if location.isascii():
+        return location
+    return quote(location, safe="".join(chr(c) for c in range(0x21, 0x7F)))
+
+
 def redirect(location: str, status: int = 302) -> web.Response:
     """A redirect (302 by default) to an absolute URL."""
-    return web.Response(status=status, headers={"Location": location})
+    return web.Response(status=status, headers={"Location": ascii_location(location)})
 
 
 def xsrf_token(store: Store, request: web.Request) -> str:
