@@ -171,6 +171,19 @@ async def test_login_page_with_a_session_goes_on_to_next(client: Client, store: 
     assert response.headers["Location"] == store.base_url + "/projects"
 
 
+async def test_a_non_ascii_next_is_percent_encoded_in_the_location(
+    client: Client, store: Store
+) -> None:
+    response = await client.post(
+        "/j_atl_security_check",
+        data={"j_username": "alice", "j_password": "alice", "next": "/projects/é?q=漢"},
+        allow_redirects=False,
+    )
+    assert response.status == 302
+    location = response.headers["Location"]
+    assert location == store.base_url + "/projects/%C3%A9?q=%E6%BC%A2"
+
+
 async def test_get_on_security_check_is_405(client: Client) -> None:
     response = await client.get("/j_atl_security_check")
     assert response.status == 405

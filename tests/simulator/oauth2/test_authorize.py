@@ -331,3 +331,18 @@ async def test_authorize_without_pkce_journals_no_method(client: Client, store: 
     link = make_link(store)
     await authorize(client, authorize_params(link, code_challenge=None, code_challenge_method=None))
     assert store.journal.entries()[-1].extra["pkce_method"] is None
+
+
+async def test_a_non_ascii_state_goes_back_percent_encoded(client: Client, store: Store) -> None:
+    link = make_link(store)
+    url = await authorize(client, authorize_params(link, scope="REPO_WRITE", state="é 漢"))
+    assert url.isascii()
+    query = assert_client_error(url, REDIRECT, "invalid_scope")
+    assert query["state"] == "é 漢"
+
+
+def test_ascii_location_encodes_only_what_is_not_ascii() -> None:
+    from simulator.web.pages import ascii_location
+
+    assert ascii_location("https://x.example/a%20b?q=1&r=/s") == "https://x.example/a%20b?q=1&r=/s"
+    assert ascii_location("https://x.example/é?s=漢") == "https://x.example/%C3%A9?s=%E6%BC%A2"
