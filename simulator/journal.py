@@ -13,12 +13,13 @@ remembers the last id it saw never mistakes a new entry for an old one.
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from aiohttp import web
 
@@ -59,8 +60,9 @@ def redact_pairs(pairs: list[tuple[str, str]]) -> dict[str, str | list[str]]:
     An empty secret stays empty, so that "sent but blank" remains distinguishable.
     """
     out: dict[str, str | list[str]] = {}
-    for name, value in pairs:
-        shown = REDACTED if value and is_secret(name) else value
+    for given, value in pairs[:MAX_PAIRS]:
+        shown = REDACTED if value and is_secret(given) else cut(value, MAX_VALUE_CHARS)
+        name = cut(given, MAX_NAME_CHARS)
         if name in out:
             existing = out[name]
             out[name] = [*existing, shown] if isinstance(existing, list) else [existing, shown]
@@ -69,9 +71,45 @@ def redact_pairs(pairs: list[tuple[str, str]]) -> dict[str, str | list[str]]:
     return out
 
 
+#: What one entry keeps at most: form or query pairs, characters of a name and of a value
+#: (longer ones are cut and marked), and characters of a kept header.
+MAX_PAIRS = 64
+MAX_NAME_CHARS = 128
+MAX_VALUE_CHARS = 1024
+MAX_HEADER_CHARS = 2048
+#: The journal's budget in (approximate) bytes, besides its number of entries.
+DEFAULT_BYTE_BUDGET = 8 * 1024 * 1024
+#: Where a form declared in a charset that is not ASCII-compatible would have been.
+UNREADABLE_FORM = "(form)"
+
+
+def cut(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, marked with how long it was."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}…({len(text)} chars)"
+
+
+def redact_url(url: str) -> str:
+    """A URL with the values of its secret query parameters redacted (a ``Referer`` carries
+    the page's address: an OAuth 1 ``oauth_token``, a ``code``)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return REDACTED
+    if not parts.query:
+        return url
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    shown = [(name, REDACTED if value and is_secret(name) else value) for name, value in pairs]
+    return urlunsplit(parts._replace(query=urlencode(shown, safe="<>")))
+
+
 def redact_header(name: str, value: str) -> str:
-    """Keep a header's shape but not its secret: ``Basic <redacted>``, cookie names only."""
+    """Keep a header's shape but not its secret: ``Basic <redacted>``, cookie names only,
+    a ``Referer`` without the values of its secret parameters."""
     lowered = name.lower()
+    if lowered == "referer":
+        return cut(redact_url(value), MAX_HEADER_CHARS)
     if lowered == "authorization":
         stripped = value.strip()
         scheme, sep, _ = stripped.partition(" ")
@@ -81,7 +119,7 @@ def redact_header(name: str, value: str) -> str:
     if lowered == "cookie":
         names = [part.split("=", 1)[0].strip() for part in value.split(";") if part.strip()]
         return "; ".join(f"{n}={REDACTED}" for n in names)
-    return value
+    return cut(value, MAX_HEADER_CHARS)
 
 
 @dataclass(slots=True)
@@ -102,13 +140,31 @@ class Exchange:
         """The JSON form served by the control API."""
         return asdict(self)
 
+    def weight(self) -> int:
+        """About how many bytes the entry holds (its strings' lengths and a fixed part)."""
+        total = 200 + len(self.path)
+        for values in (self.query, self.form):
+            for name, value in values.items():
+                total += len(name) + sum(map(len, value if isinstance(value, list) else [value]))
+        total += sum(len(n) + len(v) for n, v in self.headers.items())
+        return total + sum(len(str(k)) + len(str(v)) for k, v in self.extra.items())
+
 
 class Journal:
-    """A ring buffer of the last ``size`` exchanges."""
+    """A ring buffer of the last ``size`` exchanges, within ``byte_budget`` bytes as well
+    (the oldest go first; each entry is cut to a bounded size as it is recorded)."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, byte_budget: int = DEFAULT_BYTE_BUDGET) -> None:
         self._entries: deque[Exchange] = deque(maxlen=size)
+        self._weights: deque[int] = deque(maxlen=size)
+        self._bytes = 0
+        self.byte_budget = byte_budget
         self._next_id = 1
+
+    @property
+    def bytes(self) -> int:
+        """About how many bytes the entries held take."""
+        return self._bytes
 
     @property
     def capacity(self) -> int:
@@ -143,7 +199,15 @@ class Journal:
             extra=dict(extra or {}),
         )
         self._next_id += 1
+        if len(self._entries) == self._entries.maxlen:
+            self._bytes -= self._weights[0]
+        weight = entry.weight()
         self._entries.append(entry)
+        self._weights.append(weight)
+        self._bytes += weight
+        while self._bytes > self.byte_budget and len(self._entries) > 1:
+            self._entries.popleft()
+            self._bytes -= self._weights.popleft()
         return entry
 
     def entries(self) -> list[Exchange]:
@@ -153,6 +217,8 @@ class Journal:
     def clear(self) -> None:
         """Forget every exchange (ids keep growing)."""
         self._entries.clear()
+        self._weights.clear()
+        self._bytes = 0
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -198,12 +264,29 @@ async def _read_form(request: web.Request) -> list[tuple[str, str]]:
         return []
     body = await request.read()  # cached by aiohttp: request.post() and read() still work
     charset = request.charset or "utf-8"
-    try:
-        text = body.decode(charset, "replace")
-    except LookupError:  # an unknown charset: read it as UTF-8 rather than fail the request
+    if not known_charset(charset):  # an unknown charset: read it as UTF-8, never fail
         charset = "utf-8"
-        text = body.decode(charset, "replace")
+    if not ascii_compatible(charset):
+        # UTF-16 and the like hide the parameter names from redaction: keep nothing of it.
+        return [(UNREADABLE_FORM, f"{REDACTED}: a form in {charset}")]
+    text = body.decode(charset, "replace")
     return parse_qsl(text, keep_blank_values=True, encoding=charset, errors="replace")
+
+
+def known_charset(charset: str) -> bool:
+    """Whether Python knows the charset."""
+    try:
+        codecs.lookup(charset)
+    except LookupError:
+        return False
+    return True
+
+
+def ascii_compatible(charset: str) -> bool:
+    """Whether a known charset writes a form's names and separators as ASCII does (``utf-8``,
+    ``latin-1``: yes; ``utf-16``, ``utf-32``: no)."""
+    probe = "client_secret=a&b%"
+    return probe.encode(charset, "replace") == probe.encode("ascii")
 
 
 def make_journal_middleware(journal: Journal, now: Callable[[], float]) -> Any:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 from typing import Any
 
 import pytest
@@ -297,3 +299,60 @@ async def test_login_still_reads_its_form_after_the_journal_did(
     (entry,) = await journal_of(client)
     assert entry["status"] == 302
     assert entry["form"] == {"j_username": "admin", "j_password": REDACTED, "next": "/projects"}
+
+
+async def test_a_referer_keeps_its_address_but_not_its_secrets(client: Client) -> None:
+    referer = "http://127.0.0.1:5000/cb?oauth_token=t0k3n&oauth_verifier=v&code=c&page=2"
+    await client.get("/journal-probe", headers={"Referer": referer})
+    (entry,) = await journal_of(client)
+    kept = entry["headers"]["Referer"]
+    assert "t0k3n" not in kept
+    assert "=v&" not in kept
+    assert "code=c" not in kept
+    assert kept.startswith("http://127.0.0.1:5000/cb?")
+    assert "page=2" in kept
+
+
+@pytest.mark.parametrize("charset", ["utf-16", "utf-16-le", "utf-32"])
+async def test_a_form_in_a_charset_that_hides_its_names_is_not_kept(
+    client: Client, charset: str
+) -> None:
+    headers = {"Content-Type": f"application/x-www-form-urlencoded; charset={charset}"}
+    body = "client_secret=s3cr3t&password=hunter2".encode(charset)
+    await client.post("/journal-probe", data=body, headers=headers)
+    (entry,) = await journal_of(client)
+    text = json.dumps(entry)
+    assert "s3cr3t" not in text
+    assert "hunter2" not in text
+    assert list(entry["form"]) == ["(form)"]
+
+
+async def test_a_huge_form_is_cut_to_a_bounded_entry(client: Client) -> None:
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    body = io.BytesIO("&".join(f"k{i}={'x' * 5000}" for i in range(500)).encode())
+    await client.post("/journal-probe", data=body, headers=headers)
+    (entry,) = await journal_of(client)
+    assert len(entry["form"]) == 64
+    assert entry["form"]["k0"].endswith("…(5000 chars)")
+    assert len(json.dumps(entry)) < 100_000
+
+
+def test_the_journal_keeps_to_its_byte_budget() -> None:
+    from simulator.journal import Journal
+
+    journal = Journal(1000, byte_budget=50_000)
+    for i in range(200):
+        journal.record(
+            time=0.0,
+            method="POST",
+            path=f"/x/{i}",
+            query=[],
+            form=[("v", "y" * 1000)],
+            headers={},
+            status=404,
+        )
+    assert journal.bytes <= 50_000
+    assert 0 < len(journal) < 60
+    assert journal.entries()[-1].path == "/x/199"
+    journal.clear()
+    assert journal.bytes == 0
