@@ -9,6 +9,8 @@ app (:func:`conformance.steps.common.pass_login_pages`).
 
 from __future__ import annotations
 
+import re
+
 from conformance.context import FeatureFileError, ScenarioContext
 from conformance.steps import expect, given_or_when, then
 from conformance.steps.share_the_login_link import attempt_of, describe_session, session_of
@@ -39,15 +41,19 @@ def plugin_with_whitelist(ctx: ScenarioContext, plugin: str) -> None:
     install_plugin(ctx, plugin, oauth_whitelist=True)
 
 
+#: The plugin's setting by its name or the newer words for it ("allowlist", "allow list").
+WHITELIST = re.compile(r"white[\s_-]?list|allow[\s_-]?list", re.IGNORECASE)
+
+
 @then("the integration's error names the OAuth whitelist")
 def error_names_the_whitelist(ctx: ScenarioContext) -> None:
     """Asserts the integration's error for the user names the OAuth whitelist (so that the
     admin knows what to enable)."""
     attempt = attempt_of(ctx)
     state = session_of(ctx, attempt)
-    error = (state.error or "").lower()
+    error = state.error or ""
     expect(
-        "oauth" in error and "whitelist" in error,
+        "oauth" in error.lower() and WHITELIST.search(error) is not None,
         "an error that names the OAuth whitelist of the two-factor plugin",
         f"the integration answers {describe_session(state)}",
     )

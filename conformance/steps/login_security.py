@@ -14,6 +14,7 @@ Each step works on the integration set up last, whichever OAuth version it uses.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qsl, urlsplit
 
 from conformance.context import LoginAttempt, ScenarioContext, password_of
@@ -280,6 +281,24 @@ def never_sent_elsewhere(ctx: ScenarioContext) -> None:
     )
 
 
+#: ``<meta name="referrer" content="...">``, either attribute first.
+_META_REFERRER = re.compile(
+    r"<meta\s[^>]*?(?:name=[\"']?referrer[\"']?[^>]*?content=[\"']?([\w-]+)"
+    r"|content=[\"']?([\w-]+)[\"']?[^>]*?name=[\"']?referrer\b)",
+    re.IGNORECASE,
+)
+
+
+def referrer_policy(page: Page) -> str:
+    """The page's referrer policy: its ``<meta name="referrer">``, else the last value of
+    its ``Referrer-Policy`` header (as browsers apply them), lower-cased; '' without one."""
+    if "html" in page.content_type:
+        found = _META_REFERRER.search(page.source)
+        if found:
+            return (found.group(1) or found.group(2) or "").lower()
+    return (page.header("Referrer-Policy") or "").lower().split(",")[-1].strip()
+
+
 @then("the address the login ends on carries no code, state or token")
 def ends_on_clean_address(ctx: ScenarioContext) -> None:
     """Asserts the page the browser ends on after the callback has no ``code``, ``state``
@@ -290,7 +309,7 @@ def ends_on_clean_address(ctx: ScenarioContext) -> None:
     expect(page is not None, "a page the login ended on", "none")
     assert page is not None
     kept = sorted(SECRET_PARAMETERS & set(query_of(page.url)))
-    policy = (page.header("Referrer-Policy") or "").lower().split(",")[-1].strip()
+    policy = referrer_policy(page)
     expect(
         not kept or policy in PRIVATE_REFERRER_POLICIES,
         "the login to end on an address without code, state or tokens (or on a page whose "

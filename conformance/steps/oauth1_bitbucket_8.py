@@ -16,7 +16,7 @@ from conformance.steps.oauth1_open_the_add_integration_form import describe_oaut
 #: How a feature says whether the warning is expected.
 PRESENCE = {"shown": True, "absent": False}
 _SYNCHRONISATION = re.compile(r"synchroni[sz]", re.IGNORECASE)
-_OAUTH1 = re.compile(r"\boauth\s*1", re.IGNORECASE)
+_OAUTH1 = re.compile(r"\boauth[\s_-]*(?:v(?:ersion)?\s*)?1(?!\d)", re.IGNORECASE)
 _VERSION_8 = re.compile(r"\b(?:v|version\s*)?8(?:\.0)?\b", re.IGNORECASE)
 
 

@@ -9,8 +9,8 @@ from conformance.context import ScenarioContext
 from conformance.steps import expect, then
 from conformance.steps.open_the_add_integration_form import describe_form
 
-_OAUTH1 = re.compile(r"\boauth\s*1", re.IGNORECASE)
-_MINIMUM = re.compile(r"\b7\.21\b")
+_OAUTH1 = re.compile(r"\boauth[\s_-]*(?:v(?:ersion)?\s*)?1(?!\d)", re.IGNORECASE)
+_MINIMUM = re.compile(r"(?<![\d.])(?:v|version\s*)?7\.21(?![\d])", re.IGNORECASE)
 
 
 @then("the admin is told that OAuth 2 needs Bitbucket 7.21 and pointed to OAuth 1")
