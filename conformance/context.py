@@ -22,8 +22,10 @@ from conformance.drivers.http import DriverExchange
 from conformance.simulator_control import SimulatorControl
 from conformance.sut import (
     Capabilities,
+    Clocked,
     Cookies,
     CreatedIntegration,
+    DriverError,
     IntegrationSummary,
     Integrator,
     RepositoryEntry,
@@ -203,6 +205,16 @@ class RecordingIntegrator:
             "session", _cookie_names(cookies), lambda: self.inner.session(cookies)
         )
         return result
+
+    def advance_clock(self, seconds: int) -> None:
+        """Recorded :meth:`Clocked.advance_clock` (an integration declaring ``clock``)."""
+        inner = self.inner
+        if not isinstance(inner, Clocked):
+            raise DriverError(
+                "advance_clock()",
+                "the integration declares capabilities.clock but its driver cannot move its clock",
+            )
+        self._call("advance_clock", str(seconds), lambda: inner.advance_clock(seconds))
 
     def repositories(self, cookies: Cookies) -> list[RepositoryEntry]:
         """Recorded :meth:`Integrator.repositories` (cookie names only)."""

@@ -31,6 +31,10 @@ class Capabilities:
     name: str
     oauth_versions: tuple[int, ...]
     repositories: bool
+    #: Whether the implementation can be told that time passed (``POST /clock``,
+    #: :meth:`Clocked.advance_clock`): one that refreshes ahead of ``expires_in`` by its own
+    #: clock declares it, so that "an hour passes" moves its clock with Bitbucket's.
+    clock: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,4 +176,14 @@ class Integrator(Protocol):
     def repositories(self, cookies: Cookies) -> list[RepositoryEntry]:
         """The logged-in user's repositories and whether each has a ``composer.json``.
         ``GET /repositories``; only when ``capabilities().repositories`` is true."""
+        ...
+
+
+@runtime_checkable
+class Clocked(Protocol):
+    """The optional part of :class:`Integrator` for ``capabilities().clock``."""
+
+    def advance_clock(self, seconds: int) -> None:
+        """Time passed: move the implementation's clock ``seconds`` on (as far as its token
+        lifetimes are concerned). ``POST /clock``; only when ``capabilities().clock``."""
         ...

@@ -148,6 +148,7 @@ def capabilities_of(body: Mapping[str, Any]) -> Capabilities:
         name=body["name"],
         oauth_versions=tuple(body["oauth_versions"]),
         repositories=body["repositories"],
+        clock=bool(body.get("clock", False)),
     )
 
 
@@ -331,6 +332,10 @@ class HttpIntegrator:
         """``GET /session`` with the browser's cookies."""
         _, body = self._request("GET", "/session", cookies=cookies, expect={200: "session.json"})
         return session_of(body)
+
+    def advance_clock(self, seconds: int) -> None:
+        """``POST /clock`` ``{"advance_seconds": N}``: 204 (only when it declares ``clock``)."""
+        self._request("POST", "/clock", body={"advance_seconds": seconds}, expect={204: None})
 
     def repositories(self, cookies: Cookies) -> list[RepositoryEntry]:
         """``GET /repositories`` with the browser's cookies."""

@@ -24,6 +24,7 @@ from conformance.drivers.http import (
 )
 from conformance.sut import (
     Capabilities,
+    Clocked,
     Cookies,
     CreatedIntegration,
     DriverError,
@@ -214,6 +215,14 @@ class CheckedIntegrator:
         rows = _expect_list(where, result, RepositoryEntry)
         validate_body(where, [_jsonable(row) for row in rows], "repositories.json")
         return rows
+
+    def advance_clock(self, seconds: int) -> None:
+        """Checked ``advance_clock(seconds)`` of an object declaring ``clock``."""
+        where = f"{self.spec}().advance_clock()"
+        if not isinstance(self.inner, Clocked):
+            raise DriverError(where, "declares capabilities.clock but has no advance_clock method")
+        inner = self.inner
+        self._call("advance_clock", lambda: inner.advance_clock(seconds))
 
     def close(self) -> None:
         """Call the wrapped object's ``close()``, when it has one (at the end of a run)."""

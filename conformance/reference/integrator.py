@@ -72,6 +72,10 @@ class ReferenceIntegrator:
         """``POST /reset``."""
         self._run("POST /reset", _now(self.reference.reset))
 
+    def advance_clock(self, seconds: int) -> None:
+        """``POST /clock``."""
+        self._run("POST /clock", _now(lambda: self.reference.advance_clock(seconds)))
+
     def create_integration(
         self, platform: str, base_url: str, oauth_version: int
     ) -> CreatedIntegration:

@@ -76,6 +76,7 @@ def capabilities_json(capabilities: Capabilities) -> dict[str, Any]:
         "name": capabilities.name,
         "oauth_versions": list(capabilities.oauth_versions),
         "repositories": capabilities.repositories,
+        "clock": capabilities.clock,
     }
 
 
@@ -134,6 +135,19 @@ async def post_reset(request: web.Request) -> web.Response:
 
 
 @refusals_as_json
+async def post_clock(request: web.Request) -> web.Response:
+    """``POST /clock`` ``{"advance_seconds": N}``: time passed (when the rules offer it)."""
+    reference = _reference(request)
+    if not reference.rules.OFFERS_CLOCK:
+        raise RefusalError("This integration has no clock to move (capabilities.clock).", 404)
+    seconds = (await read_object(request)).get("advance_seconds")
+    if not isinstance(seconds, int) or isinstance(seconds, bool) or seconds < 0:
+        raise RefusalError("advance_seconds must be a whole number of seconds, 0 or more.", 400)
+    reference.advance_clock(seconds)
+    return web.Response(status=204)
+
+
+@refusals_as_json
 async def post_integration(request: web.Request) -> web.Response:
     """``POST /integrations``: the Add Integration form, before the credentials."""
     body = await read_object(request)
@@ -185,6 +199,7 @@ def routes() -> list[web.RouteDef]:
     return [
         web.get("/capabilities", get_capabilities),
         web.post("/reset", post_reset),
+        web.post("/clock", post_clock),
         web.post("/integrations", post_integration),
         web.post("/integrations/{id}/submit", post_submit),
         web.get("/session", get_session),

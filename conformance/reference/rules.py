@@ -26,6 +26,10 @@ PLATFORM_LABEL = "Bitbucket Data Center / Server"
 #: :meth:`conformance.reference.service.Reference.form`).
 OAUTH_VERSIONS: tuple[int, ...] = (1, 2)
 OFFERS_REPOSITORIES = True
+#: Whether the reference declares ``clock`` (``POST /clock`` moves its own clock). Off: it
+#: refreshes when Bitbucket rejects a token, which needs no clock of its own; a variant that
+#: refreshes ahead of ``expires_in`` only declares it (tests/conformance/test_clock.py).
+OFFERS_CLOCK = False
 
 # -- OAuth 2 parameters ----------------------------------------------------------------------
 

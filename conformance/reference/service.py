@@ -66,6 +66,7 @@ class RuleBook(Protocol):
     NAME: str
     OAUTH_VERSIONS: tuple[int, ...]
     OFFERS_REPOSITORIES: bool
+    OFFERS_CLOCK: bool
     PAGE_LIMIT: int
     CREDENTIALS_PROBE_TOKEN: str
     SESSION_COOKIE: str
@@ -229,11 +230,16 @@ class Reference:
             name=self.rules.NAME,
             oauth_versions=self.rules.OAUTH_VERSIONS,
             repositories=self.rules.OFFERS_REPOSITORIES,
+            clock=self.rules.OFFERS_CLOCK,
         )
 
     def reset(self) -> None:
         """Forget every integration and session."""
         self.state.reset()
+
+    def advance_clock(self, seconds: int) -> None:
+        """Time passed: move the integration's own clock on."""
+        self.state.clock.advance(seconds)
 
     # -- the Add Integration form -----------------------------------------------------------
 

@@ -24,6 +24,7 @@ from conformance.context import (
     password_of,
 )
 from conformance.steps import ExpectationError, expect, given, when
+from conformance.sut import Clocked, DriverError
 from conformance.useragent import Form, Link, Page, StopAt, origin_of
 from conformance.wire import CHECK_USER_AGENT
 
@@ -77,9 +78,16 @@ def server_caps_pages(ctx: ScenarioContext, limit: int) -> None:
 
 @when("an hour passes on the Bitbucket server")
 def an_hour_passes(ctx: ScenarioContext) -> None:
-    """Moves the simulated Bitbucket's clock one hour on (access tokens expire)."""
+    """Moves the simulated Bitbucket's clock one hour on (access tokens expire), and the
+    integration's too when it declares ``clock`` (so that it may refresh ahead of
+    ``expires_in`` by its own clock)."""
     ctx.clock_mark = ctx.journal_mark()
     ctx.sim.advance_clock(HOUR_SECONDS)
+    if ctx.capabilities.clock:
+        sut = ctx.sut
+        if not isinstance(sut, Clocked):
+            raise DriverError("advance_clock()", "the driver of this integration has no clock")
+        sut.advance_clock(HOUR_SECONDS)
 
 
 # -- helpers: Bitbucket's pages --------------------------------------------------------------------

@@ -65,7 +65,14 @@ def test_capabilities_name_the_protocol_and_offer_both_oauth_versions_and_reposi
         "name": "bbdc-sim reference",
         "oauth_versions": [1, 2],
         "repositories": True,
+        "clock": False,
     }
+
+
+def test_the_clock_is_not_offered_so_post_clock_is_404(ref: str) -> None:
+    answer = requests.post(ref + "/clock", json={"advance_seconds": 60}, timeout=TIMEOUT)
+    assert answer.status_code == 404
+    assert "capabilities.clock" in answer.json()["error"]
 
 
 def test_create_shows_setup_link_and_two_callback_urls_with_empty_credentials(
