@@ -114,7 +114,7 @@ def resolve_principal(request: web.Request, store: Store) -> Principal:
         return _bearer(credentials, store)
     session_id = request.cookies.get(SESSION_COOKIE)
     if session_id:
-        session = store.sessions.get(session_id)
+        session = store.live_session(session_id)
         user = store.user_by_id(session.user_id) if session else None
         if user is not None and user.active:
             return Principal(user=user, method="session")

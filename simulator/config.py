@@ -79,6 +79,19 @@ class TfaConfig:
     trust_x_forwarded_for: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class SessionsConfig:
+    """Browser sessions (``BITBUCKETSESSIONID``)."""
+
+    #: server.session.timeout: a session unused this long is gone (30 minutes, UNCONFIRMED).
+    idle_seconds: int = 1800
+    #: At most this many sessions are kept; the least recently used go first.
+    max_sessions: int = 10_000
+
+
+#: The config's sections (each a dataclass patched key by key).
+SECTIONS = ("oauth2", "oauth1", "tfa", "sessions")
+
 _CHOICES: dict[str, tuple[str, ...]] = {
     "enforce": TFA_ENFORCE,
     "blocked_response": TFA_BLOCKED_RESPONSES,
@@ -90,6 +103,8 @@ _LIMITS = {
     "code_seconds": (1, 600),
     "timestamp_window_seconds": (1, 86400),
     "request_token_seconds": (1, 86400),
+    "idle_seconds": (1, 365 * 86400),
+    "max_sessions": (1, 1_000_000),
 }
 
 
@@ -143,6 +158,7 @@ class RuntimeConfig:
     oauth2: OAuth2Config = field(default_factory=OAuth2Config)
     oauth1: OAuth1Config = field(default_factory=OAuth1Config)
     tfa: TfaConfig = field(default_factory=TfaConfig)
+    sessions: SessionsConfig = field(default_factory=SessionsConfig)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RuntimeConfig:
@@ -161,13 +177,14 @@ class RuntimeConfig:
                 "groups": list(self.tfa.groups),
                 "ip_whitelist": list(self.tfa.ip_whitelist),
             },
+            "sessions": asdict(self.sessions),
         }
 
     def patch(self, changes: Any) -> None:
         """Merge a JSON object into the configuration, all or nothing."""
         if not isinstance(changes, dict):
             raise ConfigError("the config patch must be a JSON object")
-        unknown = sorted(set(changes) - {"version", "max_page_limit", "oauth2", "oauth1", "tfa"})
+        unknown = sorted(set(changes) - {"version", "max_page_limit", *SECTIONS})
         if unknown:
             raise ConfigError(f"unknown config key: {', '.join(unknown)}", unknown[0])
         version = self.version
@@ -188,7 +205,7 @@ class RuntimeConfig:
                 )
         sections = {
             name: _patch_dataclass(getattr(self, name), changes[name], name)
-            for name in ("oauth2", "oauth1", "tfa")
+            for name in SECTIONS
             if name in changes
         }
         self.version = version

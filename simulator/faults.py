@@ -44,14 +44,27 @@ class Fault:
         }
 
 
+#: How many faults may be in force at once (one more is a 400).
+MAX_FAULTS = 100
+
+
+class TooManyFaultsError(ValueError):
+    """Adding a fault beyond :data:`MAX_FAULTS`."""
+
+
 class FaultPlan:
-    """The faults in force, matched first-added first."""
+    """The faults in force, matched first-added first (at most :data:`MAX_FAULTS`)."""
 
     def __init__(self) -> None:
         self.faults: list[Fault] = []
 
     def add(self, fault: Fault) -> None:
-        """Put a fault in force."""
+        """Put a fault in force; :class:`TooManyFaultsError` beyond :data:`MAX_FAULTS`."""
+        if len(self.faults) >= MAX_FAULTS:
+            raise TooManyFaultsError(
+                f"At most {MAX_FAULTS} faults may be in force: clear some first "
+                "(DELETE /_sim/faults)."
+            )
         self.faults.append(fault)
 
     def take(self, path: str) -> Fault | None:

@@ -104,6 +104,8 @@ class Session:
     id: str
     user_id: int
     created: float
+    #: When the session last served a request (it expires after ``sessions.idle_seconds``).
+    last_used: float = 0.0
 
 
 @dataclass(slots=True)

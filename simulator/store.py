@@ -86,10 +86,37 @@ class Store:
         return user
 
     def create_session(self, user: User) -> Session:
-        """A new browser session for a user."""
-        session = Session(id=secrets.token_hex(16), user_id=user.id, created=self.clock.now())
+        """A new browser session for a user (the least recently used go beyond
+        ``sessions.max_sessions``; expired ones are pruned as new ones come)."""
+        now = self.clock.now()
+        session = Session(id=secrets.token_hex(16), user_id=user.id, created=now, last_used=now)
         self.sessions[session.id] = session
+        self._prune_sessions(now)
         return session
+
+    def live_session(self, session_id: str) -> Session | None:
+        """The session, if it has not been idle longer than ``sessions.idle_seconds`` (an
+        expired one is forgotten); using it keeps it alive."""
+        session = self.sessions.get(session_id)
+        if session is None:
+            return None
+        now = self.clock.now()
+        if now - session.last_used > self.config.sessions.idle_seconds:
+            del self.sessions[session_id]
+            return None
+        session.last_used = now
+        # Most recently used last: dicts keep insertion order, so re-insert.
+        self.sessions[session_id] = self.sessions.pop(session_id)
+        return session
+
+    def _prune_sessions(self, now: float) -> None:
+        limits = self.config.sessions
+        while len(self.sessions) > limits.max_sessions:
+            del self.sessions[next(iter(self.sessions))]
+        oldest = next(iter(self.sessions.values()), None)
+        while oldest is not None and now - oldest.last_used > limits.idle_seconds:
+            del self.sessions[oldest.id]
+            oldest = next(iter(self.sessions.values()), None)
 
     def next_request_id(self) -> str:
         """An ``X-AREQUESTID`` value in Bitbucket's style."""

@@ -27,6 +27,7 @@ from simulator.errors import (
     ValidationError,
     json_response,
 )
+from simulator.faults import TooManyFaultsError
 from simulator.journal import app_path
 from simulator.keys import settings_key, store_key
 from simulator.oauth1.backend import OAuth1ValidationError
@@ -162,7 +163,10 @@ async def get_faults(request: web.Request) -> web.Response:
 async def add_fault(request: web.Request) -> web.Response:
     """Put a fault in force for a path prefix."""
     fault = parsing.fault(await _json_body(request))
-    _store(request).faults.add(fault)
+    try:
+        _store(request).faults.add(fault)
+    except TooManyFaultsError as exc:
+        raise ValidationError(str(exc), "faults") from None
     return json_response(fault.to_json(), status=201)
 
 

@@ -82,6 +82,9 @@ class TokenRequest:
 
 #: How many rotated refresh tokens ``strict_rfc9700`` remembers, to detect their replay.
 MAX_ROTATED = 10_000
+#: Every this many codes and token pairs issued, the dead ones are pruned (as Bitbucket's
+#: prune job does): expired codes, and expired tokens.
+PRUNE_EVERY = 256
 
 
 class OAuth2Backend:
@@ -97,6 +100,7 @@ class OAuth2Backend:
         #: oldest are forgotten beyond :data:`MAX_ROTATED`).
         self.rotated: dict[str, str] = {}
         self.jwt_secret = secrets.token_bytes(32)
+        self._until_prune = PRUNE_EVERY
 
     def reset(self) -> None:
         """Forget every client, code and token; rotate the signing secret."""
@@ -191,6 +195,7 @@ class OAuth2Backend:
         method: str | None,
     ) -> str:
         """A one-time authorization code."""
+        self._count_towards_prune()
         code = secrets.token_urlsafe(32)
         self.codes[code] = AuthorizationCode(
             code=code,
@@ -298,9 +303,28 @@ class OAuth2Backend:
         if not secrets.compare_digest(client.client_secret.encode(), secret.encode()):
             raise invalid_client("The client secret is invalid")
 
+    def _count_towards_prune(self) -> None:
+        self._until_prune -= 1
+        if self._until_prune <= 0:
+            self._until_prune = PRUNE_EVERY
+            self.prune()
+
+    def prune(self) -> None:
+        """Forget what can no longer be used: codes past their lifetime (with their replay
+        record: a later replay is an unknown code) and tokens past their expiry."""
+        now = self._clock.now()
+        for key in [k for k, t in self.tokens.items() if now >= t.expires]:
+            del self.tokens[key]
+        lifetime = self._config().code_seconds
+        for key in [k for k, c in self.codes.items() if now > c.created + lifetime]:
+            # A code whose tokens still live keeps its record (replay revokes them).
+            if not any(t in self.tokens for t in self.codes[key].token_ids):
+                del self.codes[key]
+
     def _issue_pair(
         self, client: OAuth2Client, user_id: int, scopes: tuple[Scope, ...], code: str | None
     ) -> tuple[dict[str, Any], IssuedToken, IssuedToken]:
+        self._count_towards_prune()
         config = self._config()
         now = self._clock.now()
         access_id, refresh_id = uuid.uuid4().hex, uuid.uuid4().hex

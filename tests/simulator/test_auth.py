@@ -122,14 +122,40 @@ async def test_session_cookie_after_logout_is_anonymous(client: Client) -> None:
     assert_anonymous(await probe(client, cookie(session_id)))
 
 
-async def test_session_survives_a_clock_advance_but_not_a_reset(
-    client: Client, store: Store
-) -> None:
+async def test_a_session_in_use_lives_on_but_not_past_a_reset(client: Client, store: Store) -> None:
     session_id = await login(client, "bob")
-    store.clock.advance(3600)
-    assert_user(await probe(client, cookie(session_id)), store, "bob")
+    for _ in range(3):  # 75 minutes in all, never 30 idle
+        store.clock.advance(25 * 60)
+        assert_user(await probe(client, cookie(session_id)), store, "bob")
     store.reset()
     assert_anonymous(await probe(client, cookie(session_id)))
+
+
+async def test_a_session_idle_longer_than_the_timeout_is_gone(client: Client, store: Store) -> None:
+    session_id = await login(client, "bob")
+    store.clock.advance(store.config.sessions.idle_seconds + 1)
+    assert_anonymous(await probe(client, cookie(session_id)))
+    assert session_id not in store.sessions
+
+
+async def test_sessions_are_bounded_least_recently_used_first(client: Client, store: Store) -> None:
+    store.config.patch({"sessions": {"max_sessions": 3}})
+    first = await login(client, "alice")
+    second = await login(client, "bob")
+    assert_user(await probe(client, cookie(first)), store, "alice")  # first is now recent
+    await login(client, "alice")
+    await login(client, "bob")
+    assert len(store.sessions) == 3
+    assert second not in store.sessions
+    assert first in store.sessions
+
+
+async def test_expired_sessions_are_pruned_as_new_ones_come(client: Client, store: Store) -> None:
+    for name in ("alice", "bob", "alice"):
+        await login(client, name)
+    store.clock.advance(store.config.sessions.idle_seconds + 1)
+    await login(client, "bob")
+    assert len(store.sessions) == 1
 
 
 async def test_bad_basic_credentials_win_over_a_good_session(client: Client) -> None:

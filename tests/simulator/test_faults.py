@@ -112,3 +112,24 @@ async def test_a_fault_without_a_status_reaches_the_handler(
     plan.add(Fault("/rest/", status=None, delay_seconds=0))
     assert (await client.get("/ctx/rest/thing")).status == 200
     assert plan.faults == []
+
+
+def test_at_most_max_faults_are_in_force() -> None:
+    from simulator.faults import MAX_FAULTS, TooManyFaultsError
+
+    plan = FaultPlan()
+    for i in range(MAX_FAULTS):
+        plan.add(Fault(path_prefix=f"/p{i}", status=503))
+    with pytest.raises(TooManyFaultsError, match="At most"):
+        plan.add(Fault(path_prefix="/one-more", status=503))
+
+
+async def test_one_fault_too_many_is_a_400_naming_faults(client: Client) -> None:
+    from simulator.faults import MAX_FAULTS
+
+    for i in range(MAX_FAULTS):
+        added = await client.post("/_sim/faults", json={"path_prefix": f"/p{i}", "status": 503})
+        assert added.status == 201
+    refused = await client.post("/_sim/faults", json={"path_prefix": "/x", "status": 503})
+    assert refused.status == 400
+    assert validate(await refused.json(), "error.json")["errors"][0]["context"] == "faults"

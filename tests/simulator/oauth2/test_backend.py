@@ -272,3 +272,29 @@ def test_comma_separated_redirects() -> None:
         "https://a.example/1",
         "https://a.example/2",
     ]
+
+
+def test_dead_codes_and_tokens_are_pruned_as_new_ones_come(h: Harness) -> None:
+    from simulator.oauth2.backend import PRUNE_EVERY
+
+    h.config = OAuth2Config(refresh_token_seconds=7200)
+    for _ in range(50):
+        h.exchange(h.code())
+    h.code()  # issued, never redeemed
+    assert len(h.backend.tokens) == 100
+    h.clock.advance(7201)  # every code and token is dead by now
+    for _ in range(PRUNE_EVERY):
+        h.code()
+    live_codes = {k for k, c in h.backend.codes.items() if c.created >= h.clock.now() - 60}
+    assert set(h.backend.codes) == live_codes
+    assert h.backend.tokens == {}
+
+
+def test_a_code_whose_tokens_live_is_kept_for_replay_detection(h: Harness) -> None:
+    the_code = h.code()
+    tokens = h.exchange(the_code)
+    h.clock.advance(h.config.code_seconds + 1)
+    h.backend.prune()
+    assert the_code in h.backend.codes
+    assert error_of(lambda: h.exchange(the_code)).error == "invalid_grant"
+    assert h.backend.lookup_access_token(str(tokens["access_token"])) is None
