@@ -44,6 +44,13 @@ class Settings:
     control_hosts: tuple[str, ...] = ()
     journal_size: int = 1000
     max_page_limit: int = 1000
+    #: Serve HTTPS with a certificate made at start (its CA in ``tls_dir``), or with
+    #: ``tls_cert`` and ``tls_key`` when both are given.
+    tls: bool = False
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    #: Where the made CA and certificate go (default: a new temporary folder).
+    tls_dir: str | None = None
 
     def __post_init__(self) -> None:
         if self.dataset not in DATASETS:
@@ -60,6 +67,13 @@ class Settings:
             raise SettingsError(f"max_page_limit: must be at least 1: {self.max_page_limit}")
         if self.base_url is not None:
             _check_base_url(self.base_url)
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise SettingsError("tls_cert: --tls-cert and --tls-key go together")
+
+    @property
+    def uses_tls(self) -> bool:
+        """Whether the simulator serves HTTPS."""
+        return self.tls or self.tls_cert is not None
 
     @property
     def context_path(self) -> str:
@@ -132,6 +146,15 @@ def _parse_str(text: str) -> str:
     return text
 
 
+def _parse_bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"must be true or false (1/0, yes/no): {text!r}")
+
+
 def _parse_names(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
@@ -150,6 +173,10 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "control_hosts": _parse_names,
     "journal_size": _parse_int,
     "max_page_limit": _parse_int,
+    "tls": _parse_bool,
+    "tls_cert": _parse_str,
+    "tls_key": _parse_str,
+    "tls_dir": _parse_str,
 }
 _FIELD_NAMES = frozenset(f.name for f in fields(Settings))
 assert set(_PARSERS) == _FIELD_NAMES, "every setting needs a parser"

@@ -9,6 +9,9 @@ the socket is bound, or raises after ``ready_timeout`` seconds; ``stop()`` shuts
 
 from __future__ import annotations
 
+import ssl
+import tempfile
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from aiohttp import web
@@ -17,6 +20,7 @@ from simulator.app import create_app
 from simulator.settings import Settings
 from simulator.store import Store
 from simulator.threaded import ThreadedAppServer
+from simulator.tls import TlsFiles, generate, server_context
 
 
 class SimulatorServer(ThreadedAppServer):
@@ -29,6 +33,16 @@ class SimulatorServer(ThreadedAppServer):
         super().__init__(settings.host, settings.port, ready_timeout)
         self.settings = settings
         self.store = Store(settings)
+        self.tls = tls_files(settings)
+
+    @property
+    def ca_file(self) -> Path | None:
+        """The CA certificate clients must trust (a made certificate only)."""
+        return self.tls.ca if self.tls is not None else None
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """HTTPS when the settings ask for it."""
+        return server_context(self.tls) if self.tls is not None else None
 
     @property
     def base_url(self) -> str:
@@ -44,10 +58,24 @@ class SimulatorServer(ThreadedAppServer):
         self.store.base_url = bound_base_url(self.settings, port)
 
 
+def tls_files(settings: Settings) -> TlsFiles | None:
+    """The certificate to serve: one's own, one made now for the bound names, or none."""
+    if settings.tls_cert is not None and settings.tls_key is not None:
+        return TlsFiles(Path(settings.tls_cert), Path(settings.tls_key))
+    if not settings.tls:
+        return None
+    folder = Path(settings.tls_dir or tempfile.mkdtemp(prefix="bbdc-sim-tls-"))
+    hosts = [settings.host]
+    if settings.base_url:
+        hosts.append(urlsplit(settings.base_url).hostname or "")
+    return generate(hosts, folder)
+
+
 def bound_base_url(settings: Settings, port: int) -> str:
     """The base URL once bound: the configured one with port 0 replaced, or host:port."""
     if settings.base_url is None:
-        return f"http://{settings.host}:{port}"
+        scheme = "https" if settings.uses_tls else "http"
+        return f"{scheme}://{settings.host}:{port}"
     parts = urlsplit(settings.base_url)
     if parts.port == 0 or (parts.port is None and settings.port == 0):
         parts = parts._replace(netloc=f"{parts.hostname}:{port}")

@@ -11,6 +11,7 @@ reference integration are served this way.
 from __future__ import annotations
 
 import asyncio
+import ssl
 import threading
 from collections.abc import Coroutine
 from types import TracebackType
@@ -51,6 +52,10 @@ class ThreadedAppServer:
     def bound(self, port: int) -> None:
         """Called on the server's thread once the socket is bound to ``port``."""
 
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """The TLS context to serve with (None: plain HTTP)."""
+        return None
+
     def start(self) -> Self:
         """Start serving; return once the socket is bound."""
         self._thread = threading.Thread(
@@ -83,7 +88,7 @@ class ThreadedAppServer:
     async def _serve(self) -> None:
         self._runner = web.AppRunner(self.make_app(), access_log=None, handle_signals=False)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
+        site = web.TCPSite(self._runner, self.host, self.port, ssl_context=self.ssl_context())
         await site.start()
         server = site._server
         assert server is not None

@@ -70,3 +70,35 @@ def test_the_certificate_names_the_hosts_and_the_key_is_private(tmp_path: Path) 
     assert "localhost" in names.get_values_for_type(x509.DNSName)
     assert {str(a) for a in names.get_values_for_type(x509.IPAddress)} >= {"127.0.0.2", "127.0.0.1"}
     assert stat.S_IMODE(files.key.stat().st_mode) == 0o600
+
+
+def test_the_simulator_serves_https_with_a_made_certificate(tmp_path: Path) -> None:
+    import requests
+
+    from simulator.settings import Settings
+    from simulator.testing import SimulatorServer
+
+    with SimulatorServer(Settings(port=0, tls=True, tls_dir=str(tmp_path))) as server:
+        assert server.base_url.startswith("https://127.0.0.1:")
+        assert server.ca_file == tmp_path / "ca.pem"
+        answer = requests.get(
+            server.base_url + "/rest/api/1.0/application-properties",
+            verify=str(server.ca_file),
+            # A keep-alive TLS connection still open when the server stops is left to the
+            # garbage collector (a ResourceWarning): close it with the answer.
+            headers={"Connection": "close"},
+            timeout=10,
+        )
+        assert answer.status_code == 200
+
+
+def test_tls_settings_come_from_the_environment() -> None:
+    from simulator.settings import Settings, SettingsError
+
+    settings = Settings.from_sources(environ={"BBDC_SIM_TLS": "yes", "BBDC_SIM_TLS_DIR": "/x"})
+    assert settings.uses_tls
+    assert settings.tls_dir == "/x"
+    with pytest.raises(SettingsError, match="BBDC_SIM_TLS: must be true or false"):
+        Settings.from_sources(environ={"BBDC_SIM_TLS": "maybe"})
+    with pytest.raises(SettingsError, match="go together"):
+        Settings(tls_cert="/c.pem")
