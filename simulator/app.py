@@ -18,6 +18,8 @@ from simulator.oauth2 import routes as oauth2_routes
 from simulator.settings import Settings
 from simulator.store import Store
 from simulator.tfa import routes as tfa_routes
+from simulator.web.login import get_context_root
+from simulator.web.middleware import make_layout_middleware
 
 
 def create_app(settings: Settings | None = None, store: Store | None = None) -> web.Application:
@@ -32,6 +34,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             make_fault_middleware(store.faults, settings.context_path),
             make_version_gate(store),
             make_auth_middleware(store),
+            make_layout_middleware(store),
         ],
         client_max_size=4 * 1024 * 1024,
     )
@@ -50,6 +53,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     root = web.Application(middlewares=[error_middleware])
     root[settings_key] = settings
     root[store_key] = store
+    root.router.add_get(context, get_context_root)  # before the sub-app, which would 404 it
     root.add_subapp(context + "/", app)
     return root
 

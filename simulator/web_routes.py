@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from simulator.web import login
+from simulator.web import login, stylesheet
 
 
 def routes() -> list[web.RouteDef]:
-    """All page routes."""
-    return [*login.routes()]
+    """All page routes, and the pages' stylesheet."""
+    return [*login.routes(), *stylesheet.routes()]

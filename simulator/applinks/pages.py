@@ -258,7 +258,7 @@ def oauth2_row(base_url: str, client: OAuth2Client) -> LinkRow:
         f'<td class="application"><span class="application-name">{escape(client.name)}'
         '</span> <span class="application-type">External application</span></td>'
         '<td class="direction">Incoming</td>'
-        '<td class="status">Non-Atlassian</td>'
+        '<td class="status"><span class="aui-lozenge">Non-Atlassian</span></td>'
         '<td class="actions">'
         f'<a class="credentials" href="{escape(base_url + client_path(client, "credentials"))}"'
         ">Credentials</a> "
@@ -287,7 +287,7 @@ def oauth1_row(base_url: str, link: OAuth1Link | PendingLink, application_url: s
         f'<td class="application"><span class="application-name">{escape(link.name)}</span> '
         f'<span class="application-type">{GENERIC_APPLICATION}</span>{url}</td>'
         f'<td class="direction">{"Incoming" if configured else "Not configured"}</td>'
-        '<td class="status">Non-Atlassian</td>'
+        '<td class="status"><span class="aui-lozenge">Non-Atlassian</span></td>'
         '<td class="actions">'
         f'<a class="edit" href="{escape(base_url + oauth1_path(link.id, "edit"))}">Edit</a> '
         f'<a class="delete" href="{escape(base_url + oauth1_path(link.id, "delete"))}"'

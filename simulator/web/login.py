@@ -1,5 +1,9 @@
 """Bitbucket's login form, session cookie, dashboard and logout.
 
+``GET /`` sends a browser on as Bitbucket does: to the dashboard with a session (or any
+other login), else to the login page returning to the dashboard; under a context path
+``<context>`` itself redirects to ``<context>/`` first, as Tomcat does.
+
 ``GET /login`` renders the real form (``POST {base}/j_atl_security_check`` with ``j_username``,
 ``j_password``, ``_atl_remember_me`` and a hidden ``next``). Good credentials of an active user
 open a session (cookie ``BITBUCKETSESSIONID``) and redirect to ``next`` or the dashboard; bad
@@ -201,6 +205,22 @@ async def get_dashboard(request: web.Request) -> web.Response:
     return html_response(dashboard_page(store.base_url, user))
 
 
+async def get_root(request: web.Request) -> web.Response:
+    """``GET /``: on to the dashboard, by way of the login page for anonymous visitors."""
+    store = _store(request)
+    if principal_of(request).user is None:
+        return redirect(login_url(store.base_url, DASHBOARD_PATH))
+    return redirect(store.base_url + DASHBOARD_PATH)
+
+
+async def get_context_root(request: web.Request) -> web.Response:
+    """``GET <context>`` (no slash): Tomcat's redirect to the context root ``<context>/``."""
+    store = request.app[store_key]
+    raw = request.rel_url.raw_query_string
+    query = f"?{raw}" if raw else ""
+    return redirect(f"{store.base_url}/{query}")
+
+
 async def j_atl_security_logout(request: web.Request) -> web.Response:
     """``GET|POST /j_atl_security_logout``: end the session, expire the cookie, go to login."""
     store = _store(request)
@@ -213,8 +233,9 @@ async def j_atl_security_logout(request: web.Request) -> web.Response:
 
 
 def routes() -> list[web.RouteDef]:
-    """The login, dashboard and logout pages."""
+    """The root, login, dashboard and logout pages."""
     return [
+        web.get("/", get_root),
         web.get("/login", get_login),
         web.post("/j_atl_security_check", j_atl_security_check),
         web.get(DASHBOARD_PATH, get_dashboard),

@@ -2,6 +2,9 @@
 
 Templates live in ``simulator/web/templates/`` (``string.Template`` syntax, ``$name``).
 Values passed as ``text`` are HTML-escaped; only markup built in code goes in ``markup``.
+Every template also places the page's frame (head, header bar, admin sidebar, footer) with
+the ``$_head``, ``$_header``, ``$_admin_nav`` and ``$_footer`` placeholders, which
+:func:`render` fills from :mod:`simulator.web.layout`.
 
 XSRF: a form carries ``atl_token``, an HMAC of the browser session id, so a token from
 another or an earlier session never passes. Callers without a session (HTTP Basic, tokens)
@@ -22,6 +25,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from simulator.store import SESSION_COOKIE, Store
+from simulator.web.layout import chrome
 
 HTML_CONTENT_TYPE = "text/html;charset=UTF-8"
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
@@ -39,8 +43,10 @@ def escape(text: str) -> str:
 
 
 def render(name: str, markup: Mapping[str, str] | None = None, **text: str) -> str:
-    """Fill a template: ``text`` values are escaped, ``markup`` values are trusted markup."""
-    values = {key: escape(value) for key, value in text.items()}
+    """Fill a template: ``text`` values are escaped, ``markup`` values are trusted markup;
+    the frame's placeholders (``$_header``, ...) come from the request's layout."""
+    values = chrome(name)
+    values.update({key: escape(value) for key, value in text.items()})
     values.update(markup or {})
     return _template(name).substitute(values)
 

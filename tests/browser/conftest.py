@@ -7,6 +7,7 @@ that executable is missing or cannot be launched.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -33,6 +34,20 @@ ACTION_TIMEOUT_MS = 5_000
 LAUNCH_TIMEOUT_MS = 30_000
 
 NewContext = Callable[[], BrowserContext]
+
+#: Where the page screenshots go (``BBDC_SIM_SCREENSHOTS`` names another folder).
+SCREENSHOTS = Path(
+    os.environ.get("BBDC_SIM_SCREENSHOTS")
+    or Path(__file__).resolve().parents[2] / "build" / "screenshots"
+)
+#: The screenshots this run saved, for the summary line.
+TAKEN: list[Path] = []
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say where the page screenshots went."""
+    if TAKEN:
+        terminalreporter.write_line(f"screenshots of {len(TAKEN)} pages saved in {SCREENSHOTS}")
 
 
 def launch_failure(exc: PlaywrightError) -> str:

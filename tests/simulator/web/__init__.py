@@ -1,0 +1,1 @@
+"""Tests of the pages' frame, the stylesheet and the root redirect (simulator/web/)."""
