@@ -415,7 +415,6 @@ async def test_put_faults_is_405(client: Client) -> None:
 # -- control token ----------------------------------------------------------------------------
 
 CONTROL_CALLS = [
-    ("GET", "/_sim/health"),
     ("POST", "/_sim/reset"),
     ("GET", "/_sim/config"),
     ("PATCH", "/_sim/config"),
@@ -462,8 +461,14 @@ async def test_with_the_token_unknown_paths_are_404_and_wrong_methods_405(client
 @pytest.mark.parametrize("settings", [TOKEN])
 @pytest.mark.parametrize("token", ["wrong", "", "tt", "T"])
 async def test_control_api_with_a_wrong_token_is_401(client: Client, token: str) -> None:
-    response = await client.get("/_sim/health", headers={"X-Sim-Control-Token": token})
+    response = await client.get("/_sim/config", headers={"X-Sim-Control-Token": token})
     await error_of(response, 401, "X-Sim-Control-Token")
+
+
+@pytest.mark.parametrize("settings", [TOKEN])
+async def test_health_needs_no_token_for_a_containers_health_check(client: Client) -> None:
+    await ok_json(await client.get("/_sim/health"), "control/health.json")
+    await error_of(await client.get("/_sim/config"), 401, "X-Sim-Control-Token")
 
 
 @pytest.mark.parametrize("settings", [TOKEN])
