@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from simulator import control, rest_routes, web_routes
+from simulator import control, logredact, rest_routes, web_routes
 from simulator.applinks import routes as applinks_routes
 from simulator.auth import make_auth_middleware, make_headers_middleware
 from simulator.errors import Handler, NotFoundError, error_middleware
@@ -26,6 +26,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     """Build the simulator. With a context path in the base URL, everything is served under it."""
     settings = settings or Settings()
     store = store or Store(settings)
+    logredact.install()
     app = web.Application(
         middlewares=[
             make_journal_middleware(store.journal, store.clock.now),
