@@ -34,7 +34,6 @@ from conformance.sut import (
 )
 from conformance.useragent import Form, Page, TraceEntry, UserAgent, redact_url
 from conformance.wire import Wire, WireEntry
-from simulator.testing import SimulatorServer
 
 #: Where the admin and the users log in (the seeded accounts' password is their username).
 ADMIN_USERNAME = "admin"
@@ -287,10 +286,25 @@ class LoginAttempt:
         return self.browser.cookies_for(self.integration.login_link)
 
 
+class Bitbucket(Protocol):
+    """A simulated Bitbucket the scenario uses: one the harness started
+    (:class:`~simulator.testing.SimulatorServer`) or one already running (``--bitbucket``)."""
+
+    @property
+    def base_url(self) -> str:
+        """Its base URL, as the integration and the browser reach it."""
+        ...
+
+    @property
+    def control_token(self) -> str | None:
+        """The token of its control API (None: none needed)."""
+        ...
+
+
 class SimulatorPool(Protocol):
     """Where a scenario gets its simulated Bitbucket servers (started once per run)."""
 
-    def simulator(self, context_path: str = "") -> SimulatorServer:
+    def simulator(self, context_path: str = "") -> Bitbucket:
         """The simulator serving under ``context_path`` ('' for the root)."""
         ...
 
@@ -310,7 +324,7 @@ class ScenarioContext:
     #: ``--bitbucket-version``: the version of a server whose scenario does not set one.
     default_version: str | None = None
     timeline: Timeline = field(default_factory=Timeline)
-    bitbucket: SimulatorServer = field(init=False)
+    bitbucket: Bitbucket = field(init=False)
     #: Every Add Integration form the admin opened, in order.
     forms: list[CreatedIntegration] = field(default_factory=list)
     #: The integrations set up (or being set up), in order; the last is "the integration".
@@ -339,7 +353,7 @@ class ScenarioContext:
 
     # -- Bitbucket
 
-    def use_bitbucket(self, context_path: str = "") -> SimulatorServer:
+    def use_bitbucket(self, context_path: str = "") -> Bitbucket:
         """Make the simulator under ``context_path`` "the server" of this scenario; the
         first time in a scenario it is reset (and given ``--bitbucket-version``)."""
         server = self.pool.simulator(context_path)
@@ -352,11 +366,12 @@ class ScenarioContext:
         self.bitbucket = server
         return server
 
-    def control(self, server: SimulatorServer | None = None) -> SimulatorControl:
+    def control(self, server: Bitbucket | None = None) -> SimulatorControl:
         """The control API of ``server`` (default: the scenario's server)."""
-        base = (server or self.bitbucket).base_url
+        chosen = server or self.bitbucket
+        base = chosen.base_url
         if base not in self._controls:
-            self._controls[base] = SimulatorControl(base)
+            self._controls[base] = SimulatorControl(base, token=chosen.control_token)
         return self._controls[base]
 
     @property

@@ -41,6 +41,7 @@ from __future__ import annotations
 import importlib
 import os
 import re
+import secrets
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -56,7 +57,13 @@ from pytest_bdd.gherkin_parser import Tag as GherkinTag
 from pytest_bdd.parser import Feature, Scenario, ScenarioTemplate, Step
 from pytest_bdd.scenario import find_fixturedefs_for_step, scenario_wrapper_template_registry
 
-from conformance.context import Browser, FeatureFileError, RecordingIntegrator, ScenarioContext
+from conformance.context import (
+    Bitbucket,
+    Browser,
+    FeatureFileError,
+    RecordingIntegrator,
+    ScenarioContext,
+)
 from conformance.drivers.http import DriverExchange, HttpIntegrator
 from conformance.drivers.loader import REFERENCE, is_reference, load_driver
 from conformance.expectations import (
@@ -160,6 +167,40 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="scenarios expected to be skipped (same format): any other skip is reported",
     )
     group.addoption(
+        "--bitbucket",
+        default=None,
+        metavar="URL",
+        help="use the simulator already running at URL (through its control API) instead of "
+        "starting one; scenarios needing a second simulator (a context path) are skipped",
+    )
+    group.addoption(
+        "--bitbucket-control-token",
+        default=os.environ.get("BBDC_SIM_CONTROL_TOKEN"),
+        metavar="TOKEN",
+        help="the control token of --bitbucket's simulator (default: $BBDC_SIM_CONTROL_TOKEN)",
+    )
+    group.addoption(
+        "--bitbucket-host",
+        default="127.0.0.1",
+        metavar="HOST",
+        help="address the harness's simulator binds (default 127.0.0.1; beyond loopback it "
+        "gets a control token of its own)",
+    )
+    group.addoption(
+        "--bitbucket-port",
+        type=int,
+        default=0,
+        metavar="PORT",
+        help="port of the harness's simulator (default 0: a free one)",
+    )
+    group.addoption(
+        "--bitbucket-public-url",
+        default=None,
+        metavar="URL",
+        help="the base URL the integration reaches the harness's simulator at, when not the "
+        "bound address (a container: http://host.docker.internal:7990)",
+    )
+    group.addoption(
         "--version-under-test-only",
         action="store_true",
         default=False,
@@ -212,6 +253,34 @@ class ScenarioRecord:
     harness_error: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class RemoteBitbucket:
+    """A simulator the harness did not start (``--bitbucket URL``)."""
+
+    base_url: str
+    control_token: str | None = None
+
+
+LOOPBACK_HOSTS: Final = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def simulator_settings(config: pytest.Config, context_path: str = "") -> Settings:
+    """How the harness starts a simulator: ``--bitbucket-host``/``-port`` for the root one
+    (others on a free port), advertised at ``--bitbucket-public-url`` (plus the context
+    path), with a control token of its own when bound beyond loopback."""
+    host: str = config.getoption("bitbucket_host")
+    port: int = config.getoption("bitbucket_port") if not context_path else 0
+    public: str | None = config.getoption("bitbucket_public_url")
+    if public:
+        base_url: str | None = public.rstrip("/") + context_path
+    elif context_path:
+        base_url = f"http://{host}:0{context_path}"
+    else:
+        base_url = None
+    token = None if host in LOOPBACK_HOSTS else secrets.token_urlsafe(24)
+    return Settings(host=host, port=port, base_url=base_url, control_token=token)
+
+
 class ConformanceRun:
     """The run's servers, system under test and results (one per pytest session)."""
 
@@ -236,11 +305,20 @@ class ConformanceRun:
 
     # -- servers
 
-    def simulator(self, context_path: str = "") -> SimulatorServer:
-        """The simulator under ``context_path``, started on first use."""
+    def simulator(self, context_path: str = "") -> Bitbucket:
+        """The simulator under ``context_path``: started on first use, or ``--bitbucket``'s
+        (the root only: a scenario that needs another is skipped)."""
+        remote = self.config.getoption("bitbucket")
+        if remote:
+            if context_path:
+                pytest.skip(
+                    f"needs a simulator under {context_path}, which the harness starts itself; "
+                    f"--bitbucket uses one already running"
+                )
+            token = self.config.getoption("bitbucket_control_token")
+            return RemoteBitbucket(remote.rstrip("/"), token)
         if context_path not in self.simulators:
-            base_url = f"http://127.0.0.1:0{context_path}" if context_path else None
-            server = SimulatorServer(Settings(port=0, base_url=base_url)).start()
+            server = SimulatorServer(simulator_settings(self.config, context_path)).start()
             self.simulators[context_path] = server
         return self.simulators[context_path]
 
@@ -823,7 +901,7 @@ def sut(ctx: ScenarioContext) -> Integrator:
 
 
 @pytest.fixture
-def bitbucket(ctx: ScenarioContext) -> SimulatorServer:
+def bitbucket(ctx: ScenarioContext) -> Bitbucket:
     """The scenario's simulated Bitbucket."""
     return ctx.bitbucket
 

@@ -36,6 +36,11 @@ class SimulatorServer(ThreadedAppServer):
         self.tls = tls_files(settings)
 
     @property
+    def control_token(self) -> str | None:
+        """The token its control API wants (None: none)."""
+        return self.settings.control_token
+
+    @property
     def ca_file(self) -> Path | None:
         """The CA certificate clients must trust (a made certificate only)."""
         return self.tls.ca if self.tls is not None else None

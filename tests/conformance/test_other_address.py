@@ -1,0 +1,54 @@
+"""An integration reachable only at another loopback address (127.0.0.2), tested against a
+simulator the harness binds there (``--bitbucket-host``): nothing assumes 127.0.0.1."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conformance.reference.server import ReferenceServer
+
+ROOT = Path(__file__).resolve().parents[2]
+ADDRESS = "127.0.0.2"
+
+
+def can_bind(address: str) -> bool:
+    try:
+        with socket.socket() as sock:
+            sock.bind((address, 0))
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not can_bind(ADDRESS), reason=f"{ADDRESS} cannot be bound here")
+def test_an_integration_on_127_0_0_2_passes_against_a_simulator_bound_there() -> None:
+    with ReferenceServer(host=ADDRESS) as reference:
+        assert reference.base_url.startswith(f"http://{ADDRESS}:")
+        with socket.socket() as probe:  # not reachable at 127.0.0.1
+            assert probe.connect_ex(("127.0.0.1", reference.port)) != 0
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "conformance.runner",
+                "--sut",
+                reference.base_url,
+                "--tags",
+                "oauth2 and (section:finish-the-setup or section:share-the-login-link)",
+                "--",
+                "--bitbucket-host",
+                ADDRESS,
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    assert " 0 failed" in done.stdout
