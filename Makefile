@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install serve test lint typecheck unit conformance bench clean
+.PHONY: install serve test lint typecheck unit conformance conformance-node bench clean
 
 install: $(STAMP)
 
@@ -32,13 +32,24 @@ unit: install
 conformance: install
 	$(BIN)/bbdc-sim conform --report build/conformance-report
 
+# The conformance suite against the Node.js reference (examples/node-integration/, Node 18+,
+# no dependencies): its own tests, then the harness starts `node server.js --port 0` (a free
+# port, whatever PORT says), reads the URL it prints, runs every scenario against it and stops
+# it (--sut-command); every @must must pass (its @should warnings are the choices it makes
+# the other way). Report in build/conformance-node/.
+NODE_EXAMPLE := examples/node-integration
+conformance-node: install
+	cd $(NODE_EXAMPLE) && npm ci --no-audit --no-fund && npm test
+	$(BIN)/bbdc-sim conform \
+		--sut-command "node $(NODE_EXAMPLE)/server.js --port 0" --report build/conformance-node
+
 # The conformance suite against every mutant of the reference (conformance/mutants/, one
 # realistic bug each): prints the kill table and the time; fails when a mutant survives.
 .PHONY: mutants
 mutants: install
 	$(BIN)/python -m conformance.mutants.table
 
-test: lint typecheck unit conformance
+test: lint typecheck unit conformance conformance-node
 
 bench: install
 	$(BIN)/python -m bench

@@ -1,7 +1,7 @@
 """``bbdc-sim conform``: run the conformance suite against a system under test.
 
-    bbdc-sim conform [--sut reference|http://...|module:factory] [--bitbucket-version V]
-                     [--tags EXPR] [--report DIR] [--features DIR]
+    bbdc-sim conform [--sut reference|http://...|module:factory] [--sut-command CMD]
+                     [--bitbucket-version V] [--tags EXPR] [--report DIR] [--features DIR]
                      [--expected-failures FILE] [--expected-skips FILE] [-n N|auto]
                      [--matrix [VERSIONS]] [-- PYTEST ARGS...]
 
@@ -9,15 +9,30 @@ It runs ``pytest.main`` in this process on the feature files with the harness's 
 (:mod:`conformance.plugin`) and a configuration of its own (``-c`` the null device, so the
 directory it is started from does not change the run), then prints the verdict and the total
 time. ``-n`` spreads the scenarios over pytest-xdist workers; ``--matrix`` runs the suite once
-per Bitbucket version (:mod:`conformance.matrix`). The exit code (docs/ci.md):
+per Bitbucket version (:mod:`conformance.matrix`).
+
+``--sut-command CMD`` starts the system under test first (:mod:`conformance.drivers.launch`):
+``CMD`` is split like a shell would but run without one, in the current directory, and must
+print its driver protocol base URL (the first ``http://`` or ``https://`` URL on a line of its
+stdout) within 30 s (``launch.START_TIMEOUT``); that URL becomes ``--sut`` (with ``--sut URL``
+given as well, that URL is used and the harness only waits until its ``/capabilities``
+answers). Everything after (one run, ``--matrix``) sees an ordinary ``--sut URL``; at the end
+the process is stopped (``SIGTERM``, ``SIGKILL`` 5 s later), whatever the outcome. A command
+that exits first or prints no URL in time is exit 4, with its exit status and last lines of
+output::
+
+    bbdc-sim conform --sut-command "node examples/node-integration/server.js --port 0"
+
+The exit code (docs/ci.md):
 
 - 0: every ``@must`` scenario passed (``@should`` failures are warnings, listed expected
   failures are excused) and one ran;
 - 1: a ``@must`` scenario failed, or an expected failure passed (an expectation violated);
 - 2: the command line is wrong (argparse, a bad ``--matrix`` version, ``-n`` without
-  pytest-xdist), or pytest was interrupted;
+  pytest-xdist, ``--sut-command`` with a ``--sut`` that is no URL), or pytest was interrupted;
 - 3: an internal error of the harness;
-- 4: bad input: an unusable ``--sut`` (unreachable, off-protocol), a feature file with a
+- 4: bad input: an unusable ``--sut`` (unreachable, off-protocol) or ``--sut-command`` (it
+  exits, or prints no URL, or its URL does not answer, in time), a feature file with a
   syntax error, an unknown tag or an undefined step, a bad line in an expectations file, a
   malformed ``--bitbucket-version`` (each named with its file and line, or the endpoint);
 - 5: no scenario ran (``--tags`` matched nothing, or every scenario was skipped).
@@ -29,8 +44,8 @@ import importlib.util
 import os
 import sys
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Final, TextIO
 
@@ -78,6 +93,9 @@ class ConformOptions:
     matrix: tuple[str, ...] | None = None
     #: The matrix's rows: ``scenarios`` or ``sections``.
     matrix_rows: str = "scenarios"
+    #: ``--sut-command``: the command starting the SUT, which prints its URL (None: none).
+    #: :func:`run` resolves it into ``sut`` before anything else sees the options.
+    sut_command: str | None = None
 
 
 def xdist_available() -> bool:
@@ -169,6 +187,8 @@ def run(options: ConformOptions, out: TextIO | None = None) -> int:
     if options.workers and not xdist_available():
         print(XDIST_MISSING, file=sys.stderr)
         return EXIT_BAD_COMMAND_LINE
+    if options.sut_command:
+        return run_launched(options, stream)
     if options.matrix is not None:
         from conformance.matrix import run_matrix
 
@@ -183,11 +203,70 @@ def run(options: ConformOptions, out: TextIO | None = None) -> int:
     return code
 
 
+def launch_target(sut: str | None) -> str | None:
+    """What ``--sut`` means beside ``--sut-command``: None (read the URL the command prints)
+    for none or ``reference`` (the default), the URL itself; ``ValueError`` for anything
+    else (a Python factory is not a process)."""
+    if sut is None or sut == "reference":
+        return None
+    if sut.startswith(("http://", "https://")):
+        return sut
+    raise ValueError(
+        f"bbdc-sim conform: --sut-command starts an HTTP integration; --sut {sut} is not an "
+        "http(s):// URL (give the URL it serves the driver protocol at, or no --sut)"
+    )
+
+
+def run_launched(options: ConformOptions, out: TextIO) -> int:
+    """:func:`run` with ``--sut-command``: start it, run against its URL, stop it."""
+    assert options.sut_command is not None
+    return with_launched_sut(
+        options.sut_command,
+        options.sut,
+        lambda url: run(replace(options, sut=url, sut_command=None), out),
+    )
+
+
+def with_launched_sut(command: str, sut: str | None, body: Callable[[str], int]) -> int:
+    """Start ``command`` (:func:`conformance.drivers.launch.launched_sut`), give ``body`` its
+    URL (or ``sut``'s, see :func:`launch_target`) and stop it; ``body``'s exit code, else 2 for
+    a ``--sut`` that is no URL and 4 when the command cannot serve (the reason on stderr)."""
+    from conformance.drivers.launch import LaunchError, launched_sut
+
+    try:
+        target = launch_target(sut)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_BAD_COMMAND_LINE
+    try:
+        with launched_sut(command, sut=target) as url:
+            return body(url)
+    except LaunchError as exc:
+        print(f"bbdc-sim conform: {exc}", file=sys.stderr)
+        return int(pytest.ExitCode.USAGE_ERROR)
+
+
 def main(argv: Sequence[str]) -> int:
-    """``python -m conformance.runner``: the same as ``bbdc-sim conform``."""
+    """``python -m conformance.runner``: the same as ``bbdc-sim conform``.
+
+    It reads ``--sut-command`` (and ``--sut``) itself, before the ``--`` of pytest's
+    arguments, so that the option works whatever the ``bbdc-sim conform`` parser knows."""
+    import argparse
+
     from simulator.cli import main as cli_main
 
-    return cli_main(["conform", *argv])
+    arguments = list(argv)
+    split = arguments.index("--") if "--" in arguments else len(arguments)
+    launch = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    launch.add_argument("--sut-command")
+    launch.add_argument("--sut")
+    known, rest = launch.parse_known_args(arguments[:split])
+    rest += arguments[split:]
+    if not known.sut_command:
+        return cli_main(["conform", *(["--sut", known.sut] if known.sut else []), *rest])
+    return with_launched_sut(
+        known.sut_command, known.sut, lambda url: cli_main(["conform", "--sut", url, *rest])
+    )
 
 
 if __name__ == "__main__":

@@ -69,6 +69,13 @@ def add_conform_parser(commands: argparse._SubParsersAction[argparse.ArgumentPar
         "the driver protocol (docs/driver-protocol.md), or 'package.module:factory'",
     )
     conform.add_argument(
+        "--sut-command",
+        metavar="CMD",
+        help="start the SUT with CMD (split like a shell would, run without one) and use the "
+        "first http(s):// URL it prints on stdout within 30 s as --sut (with --sut URL: wait "
+        "until that URL answers instead); stopped at the end (SIGTERM, SIGKILL after 5 s)",
+    )
+    conform.add_argument(
         "--bitbucket-version",
         help="the version under test: that of the scenarios written 'at the version under "
         f"test' (scenarios that name a version keep it; default: the simulator's, "
@@ -181,6 +188,7 @@ def conform(args: argparse.Namespace) -> int:
         workers=args.workers,
         matrix=args.matrix,
         matrix_rows=args.matrix_rows,
+        sut_command=args.sut_command,
     )
     return run(options)
 
