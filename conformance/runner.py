@@ -43,6 +43,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -67,10 +68,34 @@ EXIT_BAD_COMMAND_LINE: Final = 2
 
 
 def default_features_dir() -> Path:
-    """``features/`` beside the ``conformance`` package (a checkout), else in the current
-    directory."""
-    beside = Path(__file__).resolve().parent.parent / "features"
-    return beside if beside.is_dir() else Path.cwd() / "features"
+    """The bundled suite: ``conformance/features/`` in an installed wheel (the build puts the
+    repository's ``features/`` there), else ``features/`` beside the package in a checkout.
+    Never the current directory: a project's own ``features/`` (Behat's, say) is not ours."""
+    package = Path(__file__).resolve().parent
+    bundled = package / "features"
+    return bundled if bundled.is_dir() else package.parent / "features"
+
+
+#: The module that binds the feature files of a run with a team's own ``--features``.
+BINDING_MODULE: Final = "test_conformance_features.py"
+
+
+def binding_source(folders: Sequence[Path]) -> str:
+    """A pytest-bdd binding module for every ``.feature`` file under ``folders``."""
+    paths = ", ".join(repr(str(folder.resolve())) for folder in folders)
+    return (
+        '"""Written by bbdc-sim conform for this run: the bundled suite and --features."""\n\n'
+        f"from pytest_bdd import scenarios\n\nscenarios({paths})\n"
+    )
+
+
+def feature_problem(folder: Path) -> str | None:
+    """Why ``--features DIR`` cannot be used, or None."""
+    if not folder.is_dir():
+        return f"no feature directory at {folder}"
+    if not any(folder.rglob("*.feature")):
+        return f"no .feature file under {folder}"
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +106,13 @@ class ConformOptions:
     bitbucket_version: str | None = None
     tags: str | None = None
     report: str | None = None
-    features: Path | None = None
+    #: ``--features``: folders of a team's own ``.feature`` files, run with the bundled suite
+    #: (no Python beside them needed).
+    features: tuple[Path, ...] = ()
+    #: ``--only-features``: run only those, not the bundled suite.
+    only_features: bool = False
+    #: Where :func:`run` wrote the binding module of a run with ``features`` (set by it).
+    binding_dir: Path | None = None
     timeout: float | None = None
     quiet: bool = True
     pytest_args: tuple[str, ...] = field(default=())
@@ -111,13 +142,14 @@ XDIST_MISSING: Final = (
 
 def pytest_args(options: ConformOptions) -> list[str]:
     """The arguments ``pytest.main`` runs the suite with."""
-    features = (options.features or default_features_dir()).resolve()
+    bundled = default_features_dir().resolve()
+    target = options.binding_dir or bundled
     args = [
-        str(features),
+        str(target),
         "-c",
         os.devnull,
         "--rootdir",
-        str(features.parent),
+        str(bundled.parent),
         "-p",
         "conformance.plugin",
         "--strict-markers",
@@ -150,7 +182,6 @@ def conform_argv(options: ConformOptions) -> list[str]:
     for flag, value in (
         ("--bitbucket-version", options.bitbucket_version),
         ("--report", str(Path(options.report).resolve()) if options.report else None),
-        ("--features", str(options.features.resolve()) if options.features else None),
         ("--timeout", str(options.timeout) if options.timeout is not None else None),
         ("--expected-failures", options.expected_failures),
         ("--expected-skips", options.expected_skips),
@@ -158,6 +189,10 @@ def conform_argv(options: ConformOptions) -> list[str]:
     ):
         if value is not None:
             argv += [flag, value]
+    for folder in options.features:
+        argv += ["--features", str(folder.resolve())]
+    if options.only_features:
+        argv.append("--only-features")
     if options.tags:
         argv.append(f"--tags={options.tags}")
     if not options.quiet:
@@ -170,19 +205,15 @@ def conform_argv(options: ConformOptions) -> list[str]:
 def run(options: ConformOptions, out: TextIO | None = None) -> int:
     """Run the suite; print the verdict and the time; pytest's exit code."""
     stream = out or sys.stdout
-    features = options.features or default_features_dir()
-    if not features.is_dir():
-        print(
-            f"bbdc-sim conform: no feature directory at {features} (give --features DIR)",
-            file=sys.stderr,
-        )
-        return int(pytest.ExitCode.USAGE_ERROR)
-    if not any(features.glob("test_*.py")):
-        print(
-            f"bbdc-sim conform: no module in {features} binds its .feature files: add "
-            'test_features.py holding `from pytest_bdd import scenarios` and `scenarios(".")`',
-            file=sys.stderr,
-        )
+    problems = [p for p in map(feature_problem, options.features) if p is not None]
+    if options.only_features and not options.features:
+        problems.append("--only-features needs --features DIR")
+    bundled = default_features_dir()
+    if not options.only_features and not bundled.is_dir():
+        problems.append(f"the bundled suite is missing at {bundled} (a broken install?)")
+    if problems:
+        for problem in problems:
+            print(f"bbdc-sim conform: {problem}", file=sys.stderr)
         return int(pytest.ExitCode.USAGE_ERROR)
     if options.workers and not xdist_available():
         print(XDIST_MISSING, file=sys.stderr)
@@ -194,7 +225,13 @@ def run(options: ConformOptions, out: TextIO | None = None) -> int:
 
         return run_matrix(options, stream)
     started = time.perf_counter()
-    code = int(pytest.main(pytest_args(options)))
+    if options.features:
+        folders = [*([] if options.only_features else [bundled]), *options.features]
+        with tempfile.TemporaryDirectory(prefix="bbdc-conform-") as scratch:
+            (Path(scratch) / BINDING_MODULE).write_text(binding_source(folders), encoding="utf-8")
+            code = int(pytest.main(pytest_args(replace(options, binding_dir=Path(scratch)))))
+    else:
+        code = int(pytest.main(pytest_args(options)))
     elapsed = time.perf_counter() - started
     meaning = EXIT_MEANINGS.get(code, "unexpected exit code")
     print(f"bbdc-sim conform: {meaning} (exit {code}); total time {elapsed:.2f} s", file=stream)

@@ -89,7 +89,18 @@ def add_conform_parser(commands: argparse._SubParsersAction[argparse.ArgumentPar
         "--report",
         help="write summary.md, report.html, junit.xml, cucumber.json, results.json here",
     )
-    conform.add_argument("--features", help="the feature directory (default: features/)")
+    conform.add_argument(
+        "--features",
+        action="append",
+        metavar="DIR",
+        help="a folder of your own .feature files, run with the bundled suite (no Python "
+        "file needed beside them; repeatable)",
+    )
+    conform.add_argument(
+        "--only-features",
+        action="store_true",
+        help="run only the --features folders, not the bundled suite",
+    )
     conform.add_argument(
         "--timeout", type=float, help="seconds per answer of an HTTP SUT (default 10)"
     )
@@ -179,7 +190,8 @@ def conform(args: argparse.Namespace) -> int:
         bitbucket_version=args.bitbucket_version,
         tags=args.tags,
         report=args.report,
-        features=Path(args.features) if args.features else None,
+        features=tuple(Path(folder) for folder in args.features or ()),
+        only_features=args.only_features,
         timeout=args.timeout,
         quiet=not args.verbose,
         pytest_args=tuple(args.pytest_args),

@@ -296,11 +296,43 @@ def test_a_missing_feature_directory_is_a_usage_error(tmp_path: Path) -> None:
     assert "no feature directory at" in result.stderr
 
 
-def test_a_feature_directory_without_its_binding_module_is_a_usage_error(tmp_path: Path) -> None:
-    (tmp_path / "x.feature").write_text("Feature: x\n", encoding="utf-8")
+def test_a_feature_directory_without_feature_files_is_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("nothing here\n", encoding="utf-8")
     result = conform("--features", str(tmp_path))
     assert result.returncode == 4
-    assert "binds its .feature files: add test_features.py" in result.stderr
+    assert f"no .feature file under {tmp_path}" in result.stderr
+
+
+def test_only_features_needs_features() -> None:
+    result = conform("--only-features")
+    assert result.returncode == 4
+    assert "--only-features needs --features DIR" in result.stderr
+
+
+def test_a_teams_features_run_with_the_bundled_suite_and_need_no_python(tmp_path: Path) -> None:
+    (tmp_path / "ours.feature").write_text(
+        "@section:version-note\nFeature: Ours\n  @must\n  Scenario: Ours runs\n"
+        '    Given a Bitbucket Data Center server at version "8.19.1"\n'
+        "    When the admin opens the Add Integration form\n",
+        encoding="utf-8",
+    )
+    both = conform("--features", str(tmp_path), "--tags", "section:version-note", "--verbose")
+    assert both.returncode == 0, both.stdout + both.stderr
+    assert "test_ours_runs PASSED" in both.stdout
+    assert "test_oauth_2_is_offered_from_bitbucket_721" in both.stdout
+    only = conform("--features", str(tmp_path), "--only-features")
+    assert only.returncode == 0, only.stdout + only.stderr
+    assert "PASSED: 1 passed" in only.stdout
+
+
+def test_a_features_folder_in_the_current_directory_is_never_picked_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conformance.runner import default_features_dir
+
+    (tmp_path / "features").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert default_features_dir() == ROOT / "features"
 
 
 def test_bbdc_sim_reference_runs_the_demo_with_its_options(
