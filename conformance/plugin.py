@@ -201,6 +201,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "bound address (a container: http://host.docker.internal:7990)",
     )
     group.addoption(
+        "--feature-dir",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a folder of .feature files the run's binding module reads (bbdc-sim conform "
+        "--features): checked before the run like those under the paths given",
+    )
+    group.addoption(
         "--version-under-test-only",
         action="store_true",
         default=False,
@@ -530,7 +538,7 @@ def feature_files(config: pytest.Config) -> list[Path]:
     """The ``.feature`` files under the paths pytest was given (a test module's directory)."""
     found: dict[Path, None] = {}
     base = Path(config.invocation_params.dir)
-    for arg in config.args:
+    for arg in [*config.args, *config.getoption("feature_dir", [])]:
         path = base / str(arg).split("::", 1)[0]
         if path.is_file() and path.suffix == ".feature":
             found[path.resolve()] = None
@@ -545,10 +553,12 @@ def feature_files(config: pytest.Config) -> list[Path]:
 def display_path(path: str | os.PathLike[str], config: pytest.Config | None = None) -> str:
     """A path relative to the root directory (or the current one) when below it."""
     root = Path(config.rootpath) if config is not None else Path.cwd()
-    try:
-        return str(Path(path).resolve().relative_to(root.resolve()))
-    except ValueError:
-        return str(path)
+    for base in (root, Path.cwd()):
+        try:
+            return str(Path(path).resolve().relative_to(base.resolve()))
+        except ValueError:
+            continue
+    return str(path)
 
 
 def tag_problem(tag: str, markers: set[str]) -> str | None:

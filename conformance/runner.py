@@ -144,7 +144,13 @@ def pytest_args(options: ConformOptions) -> list[str]:
     """The arguments ``pytest.main`` runs the suite with."""
     bundled = default_features_dir().resolve()
     target = options.binding_dir or bundled
+    extra: list[str] = []
+    if options.binding_dir is not None:
+        folders = [*([] if options.only_features else [bundled]), *options.features]
+        for folder in folders:
+            extra += ["--feature-dir", str(folder.resolve())]
     args = [
+        *extra,
         str(target),
         "-c",
         os.devnull,
@@ -290,7 +296,7 @@ def main(argv: Sequence[str]) -> int:
     arguments, so that the option works whatever the ``bbdc-sim conform`` parser knows."""
     import argparse
 
-    from simulator.cli import main as cli_main
+    from conformance.cli import main as cli_main
 
     arguments = list(argv)
     split = arguments.index("--") if "--" in arguments else len(arguments)

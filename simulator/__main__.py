@@ -1,4 +1,5 @@
-"""``python -m simulator`` is ``bbdc-sim``."""
+"""``python -m simulator``: ``bbdc-sim serve`` (the simulator alone; ``bbdc-sim`` itself is
+:mod:`conformance.cli`)."""
 
 from simulator.cli import main
 

@@ -1,247 +1,138 @@
-"""The ``bbdc-sim`` command.
+"""``bbdc-sim serve`` (also ``python -m simulator``): run the simulated Bitbucket Data Center.
 
-- ``serve``: run the simulated Bitbucket Data Center;
-- ``conform``: run the conformance suite against a system under test (:mod:`conformance.runner`);
-- ``steps``: print the step library's catalogue (:mod:`conformance.catalogue`);
-- ``reference``: run the reference integration beside a simulator, set up as the guide says,
-  for a local demo (:mod:`conformance.reference.demo`).
+Every flag has a ``BBDC_SIM_*`` variable (``--base-url``: ``BBDC_SIM_BASE_URL``); a flag wins
+over its variable. Bad input is one line on stderr and a non-zero exit, never a traceback.
+Exit codes: 0 stopped by SIGTERM or SIGINT (after the requests in flight, within
+:data:`GRACE_SECONDS`); 2 a bad command line, setting or variable; 3 the address cannot be
+bound (a busy port, no permission). The simulator never imports the conformance harness:
+``bbdc-sim`` (:mod:`conformance.cli`) dispatches ``serve`` here.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
+import errno
 import logging
+import os
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Final
 
 from aiohttp import web
 
+from simulator import __version__
 from simulator.app import create_app
-from simulator.settings import DATASETS, Settings, SettingsError
+from simulator.logredact import install as install_redaction
+from simulator.settings import DATASETS, ENV_PREFIX, Settings, SettingsError
 from simulator.store import Store
-from simulator.testing import bound_base_url
-from simulator.version import DEFAULT_VERSION
+from simulator.testing import bound_base_url, tls_files
+from simulator.tls import server_context
+
+EXIT_OK: Final = 0
+EXIT_USAGE: Final = 2
+EXIT_CANNOT_BIND: Final = 3
+#: How long a stopping server lets the requests in flight finish.
+GRACE_SECONDS: Final = 5.0
+LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+#: ``serve``'s flags that are not settings, with their variables.
+COMMAND_VARIABLES: Final = (ENV_PREFIX + "LOG_LEVEL", ENV_PREFIX + "ACCESS_LOG")
+#: One line per request: the client, the request line (secrets redacted), status, size, time.
+ACCESS_LOG_FORMAT: Final = '%a "%r" %s %b %Tfs'
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``bbdc-sim``."""
-    parser = argparse.ArgumentParser(prog="bbdc-sim", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="run the simulated Bitbucket Data Center")
+def log_level(text: str) -> str:
+    """``--log-level``: a Python log level name, any case."""
+    level = text.strip().upper()
+    if level not in LOG_LEVELS:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a log level ({', '.join(LOG_LEVELS).lower()})"
+        )
+    return level
+
+
+def add_serve_arguments(serve: argparse.ArgumentParser) -> None:
+    """``serve``'s flags; each setting's default comes from its ``BBDC_SIM_*`` variable."""
     serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port to bind; 0 picks a free one (default 7990)")
+    serve.add_argument("--port", help="port to bind; 0 picks a free one (default 7990)")
     serve.add_argument("--base-url", help="public base URL, may carry a context path")
     serve.add_argument("--bitbucket-version", help="version to report, e.g. 8.19.1")
-    serve.add_argument("--seed", type=int, help="dataset seed (default 1)")
+    serve.add_argument("--seed", help="dataset seed (default 1)")
     serve.add_argument("--dataset", choices=DATASETS, help="dataset size (default small)")
-    serve.add_argument("--users", type=int, help="explicit number of users")
-    serve.add_argument("--projects", type=int, help="explicit number of projects")
-    serve.add_argument("--repos", type=int, help="explicit number of repositories")
+    serve.add_argument("--users", help="explicit number of users")
+    serve.add_argument("--projects", help="explicit number of projects")
+    serve.add_argument("--repos", help="explicit number of repositories")
     serve.add_argument("--control-token", help="token the control API requires off loopback")
-    serve.add_argument("--log-level", default="WARNING", help="Python log level")
-    add_conform_parser(commands)
-    add_steps_parser(commands)
-    commands.add_parser(
-        "reference",
-        help="run the reference integration beside a simulator, set up as the guide says, and "
-        "print both URLs (a local demo; 'bbdc-sim reference --help' for its options)",
-        add_help=False,
+    serve.add_argument(
+        "--control-hosts",
+        metavar="NAMES",
+        help="more host names the control API answers to, comma-separated (containers)",
     )
-    return parser
-
-
-def add_conform_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """``bbdc-sim conform``."""
-    conform = commands.add_parser(
-        "conform",
-        help="run the conformance suite against a system under test",
-        description="Run the features (the setup guide, step by step) against a system under "
-        "test. Exit 0 when every @must scenario passed, non-zero when one failed, when no "
-        "scenario ran, or on bad input (an unusable --sut, a broken feature file); "
-        "docs/ci.md lists the exit codes.",
+    serve.add_argument("--journal-size", help="exchanges the journal keeps (default 1000)")
+    serve.add_argument("--max-page-limit", help="the cap on a page's limit (default 1000)")
+    serve.add_argument(
+        "--tls",
+        action="store_const",
+        const="true",
+        help="serve HTTPS with a certificate made at start; the ready line names its CA",
     )
-    conform.add_argument(
-        "--sut",
-        default="reference",
-        help="'reference' (default: the bundled reference), an http(s):// base URL serving "
-        "the driver protocol (docs/driver-protocol.md), or 'package.module:factory'",
+    serve.add_argument("--tls-cert", metavar="PEM", help="serve HTTPS with this certificate")
+    serve.add_argument("--tls-key", metavar="PEM", help="the key of --tls-cert")
+    serve.add_argument("--tls-dir", metavar="DIR", help="where --tls writes its CA and key")
+    serve.add_argument(
+        "--log-level",
+        type=log_level,
+        default=None,
+        help="debug, info, warning (default), error or critical",
     )
-    conform.add_argument(
-        "--sut-command",
-        metavar="CMD",
-        help="start the SUT with CMD (split like a shell would, run without one) and use the "
-        "first http(s):// URL it prints on stdout within 30 s as --sut (with --sut URL: wait "
-        "until that URL answers instead); stopped at the end (SIGTERM, SIGKILL after 5 s)",
-    )
-    conform.add_argument(
-        "--bitbucket-version",
-        help="the version under test: that of the scenarios written 'at the version under "
-        f"test' (scenarios that name a version keep it; default: the simulator's, "
-        f"{DEFAULT_VERSION})",
-    )
-    conform.add_argument(
-        "--tags",
-        help="a tag expression: 'must and not repositories', 'section:finish-the-setup', ...",
-    )
-    conform.add_argument(
-        "--report",
-        help="write summary.md, report.html, junit.xml, cucumber.json, results.json here",
-    )
-    conform.add_argument(
-        "--features",
-        action="append",
-        metavar="DIR",
-        help="a folder of your own .feature files, run with the bundled suite (no Python "
-        "file needed beside them; repeatable)",
-    )
-    conform.add_argument(
-        "--only-features",
-        action="store_true",
-        help="run only the --features folders, not the bundled suite",
-    )
-    conform.add_argument(
-        "--timeout", type=float, help="seconds per answer of an HTTP SUT (default 10)"
-    )
-    conform.add_argument(
-        "--expected-failures",
-        metavar="FILE",
-        help="scenarios expected to fail, one 'features/x.feature: Scenario name' per line "
-        "(docs/ci.md): they do not fail the run, but one that passes does",
-    )
-    conform.add_argument(
-        "--expected-skips",
-        metavar="FILE",
-        help="scenarios expected to be skipped (same format): any other skip is reported",
-    )
-    conform.add_argument(
-        "-n",
-        "--workers",
-        type=_workers,
-        metavar="N|auto",
-        help="run the scenarios on N pytest-xdist workers, each with its own simulator and "
-        "SUT (needs pytest-xdist; not with an http:// SUT)",
-    )
-    conform.add_argument(
-        "--matrix",
-        nargs="?",
-        const="default",
-        type=_matrix_versions,
-        metavar="VERSIONS",
-        help="run the suite at each Bitbucket version (comma-separated; default "
-        "7.17.0,7.20.0,7.21.0,8.0.0,8.19.1,9.4.16,10.4.1) and print a matrix of the results",
-    )
-    conform.add_argument(
-        "--matrix-rows",
-        choices=("scenarios", "sections"),
-        default="scenarios",
-        help="the matrix's rows (default: scenarios)",
-    )
-    conform.add_argument("-v", "--verbose", action="store_true", help="one line per scenario")
-    conform.add_argument(
-        "pytest_args", nargs="*", help="after --: more pytest arguments (e.g. -- -x)"
+    serve.add_argument(
+        "--access-log",
+        action="store_const",
+        const=True,
+        default=None,
+        help="print one line per request on stderr (secrets redacted)",
     )
 
 
-def _workers(text: str) -> str:
-    """``-n``: a positive number of workers, or ``auto`` / ``logical``."""
-    if text in ("auto", "logical") or (text.isdigit() and int(text) > 0):
-        return text
-    raise argparse.ArgumentTypeError(f"{text!r} is not a number of workers (1, 2, ... or auto)")
+SETTING_FLAGS: Final = (
+    "host",
+    "port",
+    "base_url",
+    "bitbucket_version",
+    "seed",
+    "dataset",
+    "users",
+    "projects",
+    "repos",
+    "control_token",
+    "control_hosts",
+    "journal_size",
+    "max_page_limit",
+    "tls",
+    "tls_cert",
+    "tls_key",
+    "tls_dir",
+)
 
 
-def _matrix_versions(text: str) -> tuple[str, ...]:
-    """``--matrix``: the versions, normalised (:func:`conformance.matrix.parse_versions`)."""
-    from conformance.matrix import parse_versions
-
-    try:
-        return parse_versions(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc).removeprefix("--matrix: ")) from None
-
-
-def add_steps_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """``bbdc-sim steps``."""
-    steps = commands.add_parser(
-        "steps",
-        help="print the step library: pattern, what it does, an example",
-        description="The steps a .feature file can use, with an example from the features.",
-    )
-    steps.add_argument("--features", help="where examples are taken from (default: features/)")
-    steps.add_argument("--format", choices=("text", "markdown", "json"), default="text")
-
-
-def conform(args: argparse.Namespace) -> int:
-    """``bbdc-sim conform``."""
-    from pathlib import Path
-
-    from conformance.runner import ConformOptions, run
-
-    if args.matrix is not None and args.bitbucket_version:
-        print(
-            "bbdc-sim conform: --matrix sets the version under test of each run; "
-            "drop --bitbucket-version (or list it: --matrix 8.19.1,9.4.16)",
-            file=sys.stderr,
-        )
-        return 2
-    options = ConformOptions(
-        sut=args.sut,
-        bitbucket_version=args.bitbucket_version,
-        tags=args.tags,
-        report=args.report,
-        features=tuple(Path(folder) for folder in args.features or ()),
-        only_features=args.only_features,
-        timeout=args.timeout,
-        quiet=not args.verbose,
-        pytest_args=tuple(args.pytest_args),
-        expected_failures=args.expected_failures,
-        expected_skips=args.expected_skips,
-        workers=args.workers,
-        matrix=args.matrix,
-        matrix_rows=args.matrix_rows,
-        sut_command=args.sut_command,
-    )
-    return run(options)
-
-
-def steps(args: argparse.Namespace) -> int:
-    """``bbdc-sim steps``."""
-    from pathlib import Path
-
-    from conformance.catalogue import FORMATS, catalogue
-    from conformance.runner import default_features_dir
-
-    features = Path(args.features) if args.features else default_features_dir()
-    sys.stdout.write(FORMATS[args.format](catalogue(features)))
-    return 0
-
-
-def reference(argv: Sequence[str]) -> int:
-    """``bbdc-sim reference [demo options]``: the demo of :mod:`conformance.reference.demo`."""
-    from conformance.reference.demo import main as demo_main
-
-    return demo_main(list(argv))
-
-
-def settings_from_args(args: argparse.Namespace) -> Settings:
-    """Settings from parsed flags over the environment."""
-    explicit = {
-        name: getattr(args, name)
-        for name in (
-            "host",
-            "port",
-            "base_url",
-            "bitbucket_version",
-            "seed",
-            "dataset",
-            "users",
-            "projects",
-            "repos",
-            "control_token",
-        )
+def settings_from_args(
+    args: argparse.Namespace, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Settings from parsed flags over the ``BBDC_SIM_*`` variables (``serve``'s own, and
+    those of other commands, are left out)."""
+    environ = os.environ if environ is None else environ
+    settings_env = {
+        key: value
+        for key, value in environ.items()
+        if key not in COMMAND_VARIABLES and not key.startswith(OTHER_COMMAND_PREFIXES)
     }
-    return Settings.from_sources(explicit)
+    explicit = {name: getattr(args, name, None) for name in SETTING_FLAGS}
+    return Settings.from_sources(explicit, settings_env)
+
+
+#: Variables of the other ``bbdc-sim`` commands (``BBDC_SIM_CONFORM_TAGS``), not settings.
+OTHER_COMMAND_PREFIXES: Final = (ENV_PREFIX + "CONFORM_", ENV_PREFIX + "STEPS_")
 
 
 def check_bind(settings: Settings) -> None:
@@ -254,44 +145,111 @@ def check_bind(settings: Settings) -> None:
         )
 
 
-async def serve(settings: Settings) -> None:
-    """Serve until cancelled, printing one ready line with the URL."""
+def bind_problem(exc: OSError, settings: Settings) -> str:
+    """One line on why the address cannot be bound."""
+    where = f"{settings.host}:{settings.port}"
+    if exc.errno == errno.EADDRINUSE:
+        return f"cannot listen on {where}: the port is in use (choose another with --port)"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return f"cannot listen on {where}: permission denied (ports below 1024 need root)"
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return f"cannot listen on {where}: no such address on this machine"
+    return f"cannot listen on {where}: {exc.strerror or exc}"
+
+
+async def serve(settings: Settings, access_log: bool = False) -> None:
+    """Serve until SIGTERM or SIGINT, printing one ready line with the URL; then let the
+    requests in flight finish (at most :data:`GRACE_SECONDS`)."""
     store = Store(settings)
-    runner = web.AppRunner(create_app(settings, store), access_log=None)
+    files = tls_files(settings)
+    logger = logging.getLogger("aiohttp.access") if access_log else None
+    runner = web.AppRunner(
+        create_app(settings, store),
+        access_log=logger,
+        access_log_format=ACCESS_LOG_FORMAT,
+        handle_signals=False,
+        shutdown_timeout=GRACE_SECONDS,
+    )
     await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port)
-    await site.start()
-    server = site._server
-    sockets = getattr(server, "sockets", None) or []
-    port = sockets[0].getsockname()[1] if sockets else settings.port
-    store.base_url = bound_base_url(settings, port)
-    print(f"bbdc-sim {settings.bitbucket_version} ready at {store.base_url}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
     try:
-        await asyncio.Event().wait()
+        site = web.TCPSite(
+            runner,
+            settings.host,
+            settings.port,
+            ssl_context=server_context(files) if files is not None else None,
+        )
+        await site.start()
+        server = site._server
+        sockets = getattr(server, "sockets", None) or []
+        port = sockets[0].getsockname()[1] if sockets else settings.port
+        store.base_url = bound_base_url(settings, port)
+        ca = f" (its CA certificate: {files.ca})" if files is not None and files.ca else ""
+        print(f"bbdc-sim {settings.bitbucket_version} ready at {store.base_url}{ca}", flush=True)
+        await stop.wait()
     finally:
         await runner.cleanup()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the console script."""
-    arguments = list(sys.argv[1:] if argv is None else argv)
-    if arguments[:1] == ["reference"]:
-        return reference(arguments[1:])
-    args = build_parser().parse_args(arguments)
-    if args.command == "conform":
-        return conform(args)
-    if args.command == "steps":
-        return steps(args)
-    logging.basicConfig(level=getattr(args, "log_level", "WARNING").upper())
+def run_serve(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> int:
+    """``serve`` with parsed arguments: its exit code."""
+    environ = os.environ if environ is None else environ
+    level = args.log_level
+    if level is None:
+        raw = environ.get(ENV_PREFIX + "LOG_LEVEL")
+        try:
+            level = log_level(raw) if raw else "WARNING"
+        except argparse.ArgumentTypeError as exc:
+            print(f"bbdc-sim serve: BBDC_SIM_LOG_LEVEL: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    access_log = args.access_log
+    if access_log is None:
+        access_log = environ.get(ENV_PREFIX + "ACCESS_LOG", "").strip().lower() in (
+            "1",
+            "true",
+            "yes",
+            "on",
+        )
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if access_log:
+        logging.getLogger("aiohttp.access").setLevel(logging.INFO)
+    install_redaction()
     try:
-        settings = settings_from_args(args)
+        settings = settings_from_args(args, environ)
         check_bind(settings)
     except SettingsError as exc:
-        print(f"bbdc-sim: {exc}", file=sys.stderr)
-        return 2
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(settings))
-    return 0
+        print(f"bbdc-sim serve: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        asyncio.run(serve(settings, access_log))
+    except OSError as exc:
+        print(f"bbdc-sim serve: {bind_problem(exc, settings)}", file=sys.stderr)
+        return EXIT_CANNOT_BIND
+    except KeyboardInterrupt:  # a second Ctrl-C while stopping
+        return EXIT_OK
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """``python -m simulator [serve] [flags]``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m simulator",
+        description="Run the simulated Bitbucket Data Center (the same as bbdc-sim serve).",
+    )
+    parser.add_argument("--version", action="version", version=f"bbdc-sim {__version__}")
+    add_serve_arguments(parser)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m simulator``: ``serve`` (the word itself may be given first)."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["serve"]:
+        arguments = arguments[1:]
+    return run_serve(build_parser().parse_args(arguments))
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from bench.__main__ import BENCHMARKS, summary
 from bench.common import Result
 from bench.oauth2_login import FlowError, Link, TokenPair
 from bench.throughput import LoadRun
+from simulator.web.layout import chrome
 
 WHICH = "bench.peer_oauth2_mock_server.shutil.which"
 CONSENT_TEMPLATE = (
@@ -49,6 +50,7 @@ def consent_html(**values: str) -> str:
     )
     defaults.update({name: html.escape(value, quote=True) for name, value in values.items()})
     defaults["scopes"] = ""
+    defaults.update(chrome("oauth2-consent.html"))
     return string.Template(CONSENT_TEMPLATE.read_text(encoding="utf-8")).substitute(defaults)
 
 

@@ -49,7 +49,7 @@ REFUSED = "Below 7.21 the integration says OAuth 2 is unavailable at the version
 def conform(*args: str) -> subprocess.CompletedProcess[str]:
     """``bbdc-sim conform ARGS`` from the repository root."""
     return subprocess.run(
-        [sys.executable, "-m", "simulator", "conform", *args],
+        [sys.executable, "-m", "conformance", "conform", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -354,14 +354,14 @@ def test_the_matrix_stops_at_a_usage_error() -> None:
 def test_the_matrix_and_a_single_version_exclude_each_other(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from simulator.cli import main
+    from conformance.cli import main
 
     assert main(["conform", "--matrix", "--bitbucket-version", "8.19.1"]) == 2
     assert "--matrix sets the version under test" in capsys.readouterr().err
 
 
 def test_a_bad_matrix_version_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
-    from simulator.cli import main
+    from conformance.cli import main
 
     with pytest.raises(SystemExit) as caught:
         main(["conform", "--matrix", "7.21,x"])

@@ -52,7 +52,7 @@ OWN_CALLBACKS = "Each integration gets its own callback URLs"
 def conform(*args: str) -> subprocess.CompletedProcess[str]:
     """``bbdc-sim conform ARGS`` from the repository root, as CI runs it."""
     return subprocess.run(
-        [sys.executable, "-m", "simulator", "conform", *args],
+        [sys.executable, "-m", "conformance", "conform", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -640,7 +640,7 @@ def test_workers_without_pytest_xdist_are_a_clear_usage_error(
 def test_a_bad_number_of_workers_is_a_usage_error(
     value: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from simulator.cli import main
+    from conformance.cli import main
 
     with pytest.raises(SystemExit) as caught:
         main(["conform", "-n", value])

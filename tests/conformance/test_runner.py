@@ -28,7 +28,7 @@ TIMEOUT = 120
 def conform(*args: str) -> subprocess.CompletedProcess[str]:
     """``bbdc-sim conform ARGS`` from the repository root."""
     return subprocess.run(
-        [sys.executable, "-m", "simulator", "conform", *args],
+        [sys.executable, "-m", "conformance", "conform", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -338,7 +338,7 @@ def test_a_features_folder_in_the_current_directory_is_never_picked_up(
 def test_bbdc_sim_reference_runs_the_demo_with_its_options(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from simulator.cli import main
+    from conformance.cli import main
 
     with pytest.raises(SystemExit) as caught:
         main(["reference", "--help"])

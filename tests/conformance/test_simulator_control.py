@@ -178,8 +178,9 @@ def test_a_base_url_that_is_not_http_is_refused() -> None:
 def test_the_control_token_is_sent_when_configured() -> None:
     with SimulatorServer(Settings(port=0, control_token="t0ken")) as server:
         with pytest.raises(SimulatorControlError) as caught:
-            SimulatorControl(server.base_url).health()
+            SimulatorControl(server.base_url).reset()
         assert caught.value.status == 401
         assert caught.value.context == "X-Sim-Control-Token"
 
-        assert SimulatorControl(server.base_url, token="t0ken").health()["status"] == "ok"
+        SimulatorControl(server.base_url, token="t0ken").reset()
+        assert SimulatorControl(server.base_url).health()["status"] == "ok"  # needs no token

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from conformance.catalogue import FeatureStep, catalogue, feature_steps, format_markdown, library
+from conformance.cli import main
 from conformance.steps import STEP_MODULES, ExpectationError, StepPattern, expect, registry
-from simulator.cli import main
 
 FEATURES = Path(__file__).resolve().parents[3] / "features"
 
