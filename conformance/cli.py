@@ -97,6 +97,32 @@ def add_conform_parser(commands: argparse._SubParsersAction[Parser]) -> Parser:
         "until that URL answers instead); stopped at the end (SIGTERM, SIGKILL after 5 s)",
     )
     conform.add_argument(
+        "--bitbucket",
+        metavar="URL",
+        help="use the simulator already running at URL (bbdc-sim serve; its control token "
+        "from --bitbucket-control-token) instead of starting one",
+    )
+    conform.add_argument(
+        "--bitbucket-control-token",
+        metavar="TOKEN",
+        help="the control token of --bitbucket's simulator (default: $BBDC_SIM_CONTROL_TOKEN)",
+    )
+    conform.add_argument(
+        "--bitbucket-host",
+        metavar="HOST",
+        help="address the harness's simulator binds (default 127.0.0.1), for an integration "
+        "elsewhere (a container: 0.0.0.0)",
+    )
+    conform.add_argument(
+        "--bitbucket-port", type=int, metavar="PORT", help="its port (default: a free one)"
+    )
+    conform.add_argument(
+        "--bitbucket-public-url",
+        metavar="URL",
+        help="the base URL the integration reaches the harness's simulator at, when not the "
+        "bound address (http://host.docker.internal:7990)",
+    )
+    conform.add_argument(
         "--bitbucket-version",
         help="the version under test: that of the scenarios written 'at the version under "
         f"test' (scenarios that name a version keep it; default: the simulator's, "
@@ -285,6 +311,11 @@ def conform(args: argparse.Namespace) -> int:
         matrix=args.matrix,
         matrix_rows=args.matrix_rows,
         sut_command=args.sut_command,
+        bitbucket=args.bitbucket,
+        bitbucket_control_token=args.bitbucket_control_token,
+        bitbucket_host=args.bitbucket_host,
+        bitbucket_port=args.bitbucket_port,
+        bitbucket_public_url=args.bitbucket_public_url,
     )
     return run(options)
 

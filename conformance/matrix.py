@@ -496,9 +496,10 @@ def run_version(
 def parallel_runs(options: ConformOptions, count: int) -> int:
     """How many versions run at once: one per CPU (at most :data:`MAX_PARALLEL`) when every
     child gets its own SUT (the reference or a Python factory, built in each child), one at
-    a time for an HTTP SUT, which all children would share (each resets it per scenario)."""
-    if is_url(options.sut):
-        return 1
+    a time for an HTTP SUT, which all children would share (each resets it per scenario), and
+    for a running ``--bitbucket`` or a fixed ``--bitbucket-port``."""
+    if is_url(options.sut) or options.bitbucket or options.bitbucket_port:
+        return 1  # one integration, one simulator, or one port: shared by every version
     return max(1, min(count, os.cpu_count() or 1, MAX_PARALLEL))
 
 

@@ -127,6 +127,13 @@ class ConformOptions:
     #: ``--sut-command``: the command starting the SUT, which prints its URL (None: none).
     #: :func:`run` resolves it into ``sut`` before anything else sees the options.
     sut_command: str | None = None
+    #: ``--bitbucket``: a simulator already running (None: the harness starts its own).
+    bitbucket: str | None = None
+    bitbucket_control_token: str | None = None
+    #: Where the harness's own simulator binds and how the integration reaches it.
+    bitbucket_host: str | None = None
+    bitbucket_port: int | None = None
+    bitbucket_public_url: str | None = None
 
 
 def xdist_available() -> bool:
@@ -173,6 +180,8 @@ def pytest_args(options: ConformOptions) -> list[str]:
         args += ["--report", str(Path(options.report).resolve())]
     if options.timeout is not None:
         args += ["--sut-timeout", str(options.timeout)]
+    for flag, value in bitbucket_flags(options):
+        args += [flag, value]
     if options.expected_failures:
         args += ["--expected-failures", options.expected_failures]
     if options.expected_skips:
@@ -180,6 +189,21 @@ def pytest_args(options: ConformOptions) -> list[str]:
     if options.workers:
         args += ["-p", "xdist", "-n", options.workers]
     return args + list(options.pytest_args)
+
+
+def bitbucket_flags(options: ConformOptions) -> list[tuple[str, str]]:
+    """The ``--bitbucket*`` flags of ``options`` (the plugin's and ``bbdc-sim conform``'s)."""
+    values = (
+        ("--bitbucket", options.bitbucket),
+        ("--bitbucket-control-token", options.bitbucket_control_token),
+        ("--bitbucket-host", options.bitbucket_host),
+        (
+            "--bitbucket-port",
+            None if options.bitbucket_port is None else str(options.bitbucket_port),
+        ),
+        ("--bitbucket-public-url", options.bitbucket_public_url),
+    )
+    return [(flag, value) for flag, value in values if value]
 
 
 def conform_argv(options: ConformOptions) -> list[str]:
@@ -199,6 +223,7 @@ def conform_argv(options: ConformOptions) -> list[str]:
         argv += ["--features", str(folder.resolve())]
     if options.only_features:
         argv.append("--only-features")
+    argv += [part for pair in bitbucket_flags(options) for part in pair]
     if options.tags:
         argv.append(f"--tags={options.tags}")
     if not options.quiet:

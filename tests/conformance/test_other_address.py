@@ -52,3 +52,34 @@ def test_an_integration_on_127_0_0_2_passes_against_a_simulator_bound_there() ->
         )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert " 0 failed" in done.stdout
+
+
+def test_a_simulator_already_running_is_used_through_its_control_api() -> None:
+    from simulator.settings import Settings
+    from simulator.testing import SimulatorServer
+
+    with SimulatorServer(Settings(port=0, control_token="s3cret")) as bitbucket:
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "conformance",
+                "conform",
+                "--bitbucket",
+                bitbucket.base_url,
+                "--bitbucket-control-token",
+                "s3cret",
+                "--tags",
+                "oauth2 and section:open-the-add-integration-form",
+                "--verbose",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        journal = bitbucket.store.journal.entries()
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    assert "SKIPPED" in done.stdout  # the context-path scenario needs a simulator of its own
+    assert any(entry.path == "/rest/api/1.0/application-properties" for entry in journal)
