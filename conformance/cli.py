@@ -108,6 +108,17 @@ def add_conform_parser(commands: argparse._SubParsersAction[Parser]) -> Parser:
         help="the control token of --bitbucket's simulator (default: $BBDC_SIM_CONTROL_TOKEN)",
     )
     conform.add_argument(
+        "--bitbucket-tls",
+        action="store_true",
+        help="the harness's simulator serves HTTPS with a CA it makes; the harness trusts it, "
+        "and names it in BBDC_SIM_CA_FILE for the integration (the reference trusts it)",
+    )
+    conform.add_argument(
+        "--bitbucket-ca",
+        metavar="FILE",
+        help="the CA certificate of --bitbucket's simulator when it serves HTTPS (serve --tls)",
+    )
+    conform.add_argument(
         "--bitbucket-host",
         metavar="HOST",
         help="address the harness's simulator binds (default 127.0.0.1), for an integration "
@@ -316,6 +327,8 @@ def conform(args: argparse.Namespace) -> int:
         bitbucket_host=args.bitbucket_host,
         bitbucket_port=args.bitbucket_port,
         bitbucket_public_url=args.bitbucket_public_url,
+        bitbucket_tls=args.bitbucket_tls,
+        bitbucket_ca=args.bitbucket_ca,
     )
     return run(options)
 

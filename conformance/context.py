@@ -12,9 +12,11 @@ order, so that the report can show the HTTP trace of the step that failed.
 
 from __future__ import annotations
 
+import ssl
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -126,8 +128,10 @@ class _RecordedTrace(list[TraceEntry]):
 class Browser(UserAgent):
     """A person's browser (:class:`UserAgent`) whose requests go into the timeline."""
 
-    def __init__(self, who: str, timeline: Timeline) -> None:
-        super().__init__()
+    def __init__(
+        self, who: str, timeline: Timeline, ssl_context: ssl.SSLContext | None = None
+    ) -> None:
+        super().__init__(ssl_context=ssl_context)
         self.who = who
         self.trace = _RecordedTrace(who, timeline)
 
@@ -300,6 +304,11 @@ class Bitbucket(Protocol):
         """The token of its control API (None: none needed)."""
         ...
 
+    @property
+    def ca_file(self) -> Path | None:
+        """The CA certificate to trust for it (HTTPS with a certificate it made), or None."""
+        ...
+
 
 class SimulatorPool(Protocol):
     """Where a scenario gets its simulated Bitbucket servers (started once per run)."""
@@ -371,7 +380,11 @@ class ScenarioContext:
         chosen = server or self.bitbucket
         base = chosen.base_url
         if base not in self._controls:
-            self._controls[base] = SimulatorControl(base, token=chosen.control_token)
+            ca = chosen.ca_file
+            context = ssl.create_default_context(cafile=str(ca)) if ca is not None else None
+            self._controls[base] = SimulatorControl(
+                base, token=chosen.control_token, ssl_context=context
+            )
         return self._controls[base]
 
     @property
@@ -420,7 +433,13 @@ class ScenarioContext:
     def browser(self, who: str) -> Browser:
         """A new browser for ``who`` (empty cookie jar), recorded in the timeline."""
         self._browsers += 1
-        return Browser(who, self.timeline)
+        return Browser(who, self.timeline, ssl_context=self.ssl_context)
+
+    @property
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """A TLS context trusting the scenario's simulator's CA (None: the system's)."""
+        ca = self.bitbucket.ca_file
+        return ssl.create_default_context(cafile=str(ca)) if ca is not None else None
 
     @property
     def admin_browser(self) -> Browser:

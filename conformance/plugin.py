@@ -42,6 +42,8 @@ import importlib
 import os
 import re
 import secrets
+import shutil
+import tempfile
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -180,6 +182,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="the control token of --bitbucket's simulator (default: $BBDC_SIM_CONTROL_TOKEN)",
     )
     group.addoption(
+        "--bitbucket-ca",
+        default=None,
+        metavar="FILE",
+        help="the CA certificate of --bitbucket's simulator when it serves HTTPS (--tls)",
+    )
+    group.addoption(
+        "--bitbucket-tls",
+        action="store_true",
+        default=False,
+        help="the harness's simulator serves HTTPS with a CA it makes; the harness trusts it "
+        "and names it in BBDC_SIM_CA_FILE for the integration",
+    )
+    group.addoption(
         "--bitbucket-host",
         default="127.0.0.1",
         metavar="HOST",
@@ -267,8 +282,12 @@ class RemoteBitbucket:
 
     base_url: str
     control_token: str | None = None
+    #: Its CA certificate when it serves HTTPS with one it made (``--bitbucket-ca``).
+    ca_file: Path | None = None
 
 
+#: Names a CA certificate for the integration under test to trust (a TLS simulator).
+CA_FILE_VARIABLE: Final = "BBDC_SIM_CA_FILE"
 LOOPBACK_HOSTS: Final = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
@@ -282,7 +301,8 @@ def simulator_settings(config: pytest.Config, context_path: str = "") -> Setting
     if public:
         base_url: str | None = public.rstrip("/") + context_path
     elif context_path:
-        base_url = f"http://{host}:0{context_path}"
+        scheme = "https" if config.getoption("bitbucket_tls") else "http"
+        base_url = f"{scheme}://{host}:0{context_path}"
     else:
         base_url = None
     token = None if host in LOOPBACK_HOSTS else secrets.token_urlsafe(24)
@@ -310,6 +330,9 @@ class ConformanceRun:
         #: The reference's server when ``--sut reference`` (for steps that want its state).
         self.reference_server: Any = None
         self._closers: list[Callable[[], object]] = []
+        self._tls_dir: str | None = None
+        #: Said in the summary when the simulator serves HTTPS.
+        self.tls_note = ""
 
     # -- servers
 
@@ -324,9 +347,24 @@ class ConformanceRun:
                     f"--bitbucket uses one already running"
                 )
             token = self.config.getoption("bitbucket_control_token")
-            return RemoteBitbucket(remote.rstrip("/"), token)
+            ca = self.config.getoption("bitbucket_ca")
+            return RemoteBitbucket(remote.rstrip("/"), token, Path(ca) if ca else None)
         if context_path not in self.simulators:
-            server = SimulatorServer(simulator_settings(self.config, context_path)).start()
+            settings = simulator_settings(self.config, context_path)
+            if self.config.getoption("bitbucket_tls"):
+                # One CA for the run: every simulator serves a certificate it signed.
+                if self._tls_dir is None:
+                    folder = tempfile.mkdtemp(prefix="bbdc-conform-tls-")
+                    self._closers.append(lambda: shutil.rmtree(folder, ignore_errors=True))
+                    self._tls_dir = folder
+                settings = settings.with_overrides(tls=True, tls_dir=self._tls_dir)
+            server = SimulatorServer(settings).start()
+            if server.ca_file is not None and not context_path:
+                # The integration under test trusts it through this (the reference does).
+                os.environ[CA_FILE_VARIABLE] = str(server.ca_file)
+                self.tls_note = (
+                    f"simulated Bitbucket: {server.base_url} (HTTPS, CA made for the run)"
+                )
             self.simulators[context_path] = server
         return self.simulators[context_path]
 
@@ -1227,6 +1265,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     write = terminalreporter.write_line
     terminalreporter.section("conformance")
     write(f"system under test: {report.sut}")
+    if run.tls_note:
+        write(run.tls_note)
     for scenario in report.ordered:
         if scenario.violation is not None:
             write(f"FAILED  @{scenario.level} {scenario.location}: {scenario.name}")

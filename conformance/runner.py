@@ -134,6 +134,10 @@ class ConformOptions:
     bitbucket_host: str | None = None
     bitbucket_port: int | None = None
     bitbucket_public_url: str | None = None
+    #: ``--bitbucket-tls``: the harness's simulator serves HTTPS; ``--bitbucket-ca``: the CA
+    #: of a running one that does.
+    bitbucket_tls: bool = False
+    bitbucket_ca: str | None = None
 
 
 def xdist_available() -> bool:
@@ -181,7 +185,7 @@ def pytest_args(options: ConformOptions) -> list[str]:
     if options.timeout is not None:
         args += ["--sut-timeout", str(options.timeout)]
     for flag, value in bitbucket_flags(options):
-        args += [flag, value]
+        args += [flag, value] if value else [flag]
     if options.expected_failures:
         args += ["--expected-failures", options.expected_failures]
     if options.expected_skips:
@@ -192,7 +196,8 @@ def pytest_args(options: ConformOptions) -> list[str]:
 
 
 def bitbucket_flags(options: ConformOptions) -> list[tuple[str, str]]:
-    """The ``--bitbucket*`` flags of ``options`` (the plugin's and ``bbdc-sim conform``'s)."""
+    """The ``--bitbucket*`` flags of ``options`` (the plugin's and ``bbdc-sim conform``'s);
+    ``--bitbucket-tls`` takes no value (``""``)."""
     values = (
         ("--bitbucket", options.bitbucket),
         ("--bitbucket-control-token", options.bitbucket_control_token),
@@ -202,8 +207,10 @@ def bitbucket_flags(options: ConformOptions) -> list[tuple[str, str]]:
             None if options.bitbucket_port is None else str(options.bitbucket_port),
         ),
         ("--bitbucket-public-url", options.bitbucket_public_url),
+        ("--bitbucket-ca", options.bitbucket_ca),
     )
-    return [(flag, value) for flag, value in values if value]
+    flags = [(flag, value) for flag, value in values if value]
+    return [*flags, ("--bitbucket-tls", "")] if options.bitbucket_tls else flags
 
 
 def conform_argv(options: ConformOptions) -> list[str]:
@@ -223,7 +230,8 @@ def conform_argv(options: ConformOptions) -> list[str]:
         argv += ["--features", str(folder.resolve())]
     if options.only_features:
         argv.append("--only-features")
-    argv += [part for pair in bitbucket_flags(options) for part in pair]
+    for flag, value in bitbucket_flags(options):
+        argv += [flag, value] if value else [flag]
     if options.tags:
         argv.append(f"--tags={options.tags}")
     if not options.quiet:

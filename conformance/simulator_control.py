@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import ssl
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -62,13 +63,18 @@ class SimulatorControl:
     """The control API of one simulator, at ``base_url`` (with its context path, if any)."""
 
     def __init__(
-        self, base_url: str, token: str | None = None, timeout: float = DEFAULT_TIMEOUT
+        self,
+        base_url: str,
+        token: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"Not an http(s) base URL: {base_url!r}")
         self.base_url = base_url.rstrip("/")
         self.token = token
+        self.ssl_context = ssl_context
         self.timeout = timeout
 
     # -- transport
@@ -94,10 +100,15 @@ class SimulatorControl:
             headers["Content-Type"] = "application/json"
         if self.token is not None:
             headers[TOKEN_HEADER] = self.token
-        connection_type = (
-            http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-        )
-        connection = connection_type(parts.hostname or "", parts.port, timeout=self.timeout)
+        connection: http.client.HTTPConnection
+        if parts.scheme == "https":
+            connection = http.client.HTTPSConnection(
+                parts.hostname or "", parts.port, timeout=self.timeout, context=self.ssl_context
+            )
+        else:
+            connection = http.client.HTTPConnection(
+                parts.hostname or "", parts.port, timeout=self.timeout
+            )
         target = parts.path + (f"?{parts.query}" if parts.query else "")
         try:
             connection.request(method, target, body=payload, headers=headers)

@@ -20,7 +20,7 @@ from simulator.app import create_app
 from simulator.settings import Settings
 from simulator.store import Store
 from simulator.threaded import ThreadedAppServer
-from simulator.tls import TlsFiles, generate, server_context
+from simulator.tls import CA_FILE, CERT_FILE, KEY_FILE, TlsFiles, generate, server_context
 
 
 class SimulatorServer(ThreadedAppServer):
@@ -70,6 +70,9 @@ def tls_files(settings: Settings) -> TlsFiles | None:
     if not settings.tls:
         return None
     folder = Path(settings.tls_dir or tempfile.mkdtemp(prefix="bbdc-sim-tls-"))
+    made = TlsFiles(folder / CERT_FILE, folder / KEY_FILE, folder / CA_FILE)
+    if all(path.is_file() for path in (made.cert, made.key, made.ca or made.cert)):
+        return made  # made there before: clients that trust that CA keep trusting it
     hosts = [settings.host]
     if settings.base_url:
         hosts.append(urlsplit(settings.base_url).hostname or "")

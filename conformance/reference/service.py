@@ -17,6 +17,8 @@ or signed with the access token, which does not expire within a session).
 from __future__ import annotations
 
 import asyncio
+import os
+import ssl
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from typing import Any, Protocol
@@ -135,6 +137,10 @@ class RuleBook(Protocol):
     def next_page_start(self, page: Mapping[str, Any], start: int) -> int | None: ...
 
 
+#: The variable naming a CA certificate the reference trusts besides the system's.
+CA_FILE_VARIABLE = "BBDC_SIM_CA_FILE"
+
+
 class LoginProblemError(Exception):
     """A logged-in session cannot use Bitbucket now. ``status`` is 401 when the login ended
     or is blocked, 502 when Bitbucket failed."""
@@ -201,8 +207,16 @@ class Reference:
     # -- lifecycle (on the serving loop) ----------------------------------------------------
 
     async def open(self) -> None:
-        """Create the HTTP client (call on the loop that will use it)."""
-        self._http = aiohttp.ClientSession()
+        """Create the HTTP client (call on the loop that will use it). It trusts the CA
+        certificate ``BBDC_SIM_CA_FILE`` names too (a simulator serving HTTPS with a CA it
+        made: ``bbdc-sim conform --bitbucket-tls`` sets it)."""
+        ca_file = os.environ.get(CA_FILE_VARIABLE)
+        if ca_file:
+            context = ssl.create_default_context()
+            context.load_verify_locations(cafile=ca_file)
+            self._http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=context))
+        else:
+            self._http = aiohttp.ClientSession()
 
     async def close(self) -> None:
         """Close the HTTP client."""

@@ -260,7 +260,9 @@ def bitbucket_get(
             "User-Agent": CHECK_USER_AGENT,
         },
     )
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    opener = urllib.request.build_opener(
+        urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=ctx.ssl_context)
+    )
     try:
         with opener.open(request, timeout=15) as answer:
             status, raw = answer.status, answer.read()

@@ -83,3 +83,27 @@ def test_a_simulator_already_running_is_used_through_its_control_api() -> None:
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert "SKIPPED" in done.stdout  # the context-path scenario needs a simulator of its own
     assert any(entry.path == "/rest/api/1.0/application-properties" for entry in journal)
+
+
+def test_the_suite_runs_over_tls_against_the_reference(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "conformance",
+            "conform",
+            "--bitbucket-tls",
+            "--tags",
+            "oauth2 and (section:open-the-add-integration-form or section:share-the-login-link)",
+            "--report",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    assert "simulated Bitbucket: https://127.0.0.1:" in done.stdout
+    assert " 0 failed" in done.stdout
