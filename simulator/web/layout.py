@@ -5,6 +5,7 @@ Every template is a whole HTML document that places the frame with four placehol
 
 - ``$_head``: the viewport, an inline favicon and the one stylesheet
   (:mod:`simulator.web.stylesheet`, at the context path);
+- ``$_dialog_backdrop``: the admin page a dialog of Application links sits over, dimmed;
 - ``$_header``: the dark-blue Atlassian header: the Bitbucket logo (inline SVG) linking to the
   dashboard, "Projects" and "Repositories", and on the right the Administration cog (system
   administrators), the user's avatar with a menu holding the display name
@@ -246,9 +247,27 @@ def chrome(template: str, layout: Layout | None = None) -> dict[str, str]:
     """The frame's placeholders for ``template`` (trusted markup)."""
     layout = layout or current()
     selected = "tfa" if template.startswith("tfa-") else "applinks"
+    nav = admin_nav(layout, selected)
     return {
         "_head": head(layout),
         "_header": header(layout),
-        "_admin_nav": admin_nav(layout, selected),
+        "_admin_nav": nav,
+        "_dialog_backdrop": dialog_backdrop(nav),
         "_footer": footer(layout),
     }
+
+
+def dialog_backdrop(nav: str) -> str:
+    """What a dialog of Application links sits over: the admin page, dimmed by a blanket
+    (it opens ``<main>``, which the dialog's template closes)."""
+    return (
+        '<main id="content" role="main">\n'
+        '<div class="aui-page-panel"><div class="aui-page-panel-inner">\n'
+        f"{nav}\n"
+        '<section class="aui-page-panel-content" aria-hidden="true">\n'
+        '<header class="aui-page-header"><div class="aui-page-header-main">'
+        "<h1>Application links</h1></div></header>\n"
+        "</section>\n"
+        "</div></div>\n"
+        '<div class="aui-blanket" aria-hidden="true"></div>'
+    )

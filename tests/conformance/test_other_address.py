@@ -16,6 +16,18 @@ ROOT = Path(__file__).resolve().parents[2]
 ADDRESS = "127.0.0.2"
 
 
+def conform(*args: str) -> subprocess.CompletedProcess[str]:
+    """``bbdc-sim conform ARGS`` from the repository root."""
+    return subprocess.run(
+        [sys.executable, "-m", "conformance", "conform", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
 def can_bind(address: str) -> bool:
     try:
         with socket.socket() as sock:
@@ -31,24 +43,13 @@ def test_an_integration_on_127_0_0_2_passes_against_a_simulator_bound_there() ->
         assert reference.base_url.startswith(f"http://{ADDRESS}:")
         with socket.socket() as probe:  # not reachable at 127.0.0.1
             assert probe.connect_ex(("127.0.0.1", reference.port)) != 0
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "conformance.runner",
-                "--sut",
-                reference.base_url,
-                "--tags",
-                "oauth2 and (section:finish-the-setup or section:share-the-login-link)",
-                "--",
-                "--bitbucket-host",
-                ADDRESS,
-            ],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
+        done = conform(
+            "--sut",
+            reference.base_url,
+            "--bitbucket-host",
+            ADDRESS,
+            "--tags",
+            "oauth2 and (section:finish-the-setup or section:share-the-login-link)",
         )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert " 0 failed" in done.stdout
@@ -59,25 +60,14 @@ def test_a_simulator_already_running_is_used_through_its_control_api() -> None:
     from simulator.testing import SimulatorServer
 
     with SimulatorServer(Settings(port=0, control_token="s3cret")) as bitbucket:
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "conformance",
-                "conform",
-                "--bitbucket",
-                bitbucket.base_url,
-                "--bitbucket-control-token",
-                "s3cret",
-                "--tags",
-                "oauth2 and section:open-the-add-integration-form",
-                "--verbose",
-            ],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
+        done = conform(
+            "--bitbucket",
+            bitbucket.base_url,
+            "--bitbucket-control-token",
+            "s3cret",
+            "--tags",
+            "oauth2 and section:open-the-add-integration-form",
+            "--verbose",
         )
         journal = bitbucket.store.journal.entries()
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
@@ -86,23 +76,12 @@ def test_a_simulator_already_running_is_used_through_its_control_api() -> None:
 
 
 def test_the_suite_runs_over_tls_against_the_reference(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "conformance",
-            "conform",
-            "--bitbucket-tls",
-            "--tags",
-            "oauth2 and (section:open-the-add-integration-form or section:share-the-login-link)",
-            "--report",
-            str(tmp_path),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    done = conform(
+        "--bitbucket-tls",
+        "--tags",
+        "oauth2 and (section:open-the-add-integration-form or section:share-the-login-link)",
+        "--report",
+        str(tmp_path),
     )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert "simulated Bitbucket: https://127.0.0.1:" in done.stdout
