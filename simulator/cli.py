@@ -22,7 +22,7 @@ from typing import Final
 
 from aiohttp import web
 
-from simulator import __version__
+from simulator import __version__, network
 from simulator.app import create_app
 from simulator.logredact import install as install_redaction
 from simulator.settings import DATASETS, ENV_PREFIX, Settings, SettingsError
@@ -72,6 +72,11 @@ def add_serve_arguments(serve: argparse.ArgumentParser) -> None:
     serve.add_argument("--journal-size", help="exchanges the journal keeps (default 1000)")
     serve.add_argument("--max-page-limit", help="the cap on a page's limit (default 1000)")
     serve.add_argument(
+        "--connection-timeout",
+        metavar="SECONDS",
+        help="close a connection without a complete request after this long (default 20)",
+    )
+    serve.add_argument(
         "--tls",
         action="store_const",
         const="true",
@@ -109,6 +114,7 @@ SETTING_FLAGS: Final = (
     "control_hosts",
     "journal_size",
     "max_page_limit",
+    "connection_timeout",
     "tls",
     "tls_cert",
     "tls_key",
@@ -169,10 +175,12 @@ async def serve(settings: Settings, access_log: bool = False) -> None:
         access_log_format=ACCESS_LOG_FORMAT,
         handle_signals=False,
         shutdown_timeout=GRACE_SECONDS,
+        **network.runner_options(settings),
     )
     await runner.setup()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    network.quiet_exhaustion(loop)
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     try:

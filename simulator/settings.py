@@ -46,6 +46,9 @@ class Settings:
     max_page_limit: int = 1000
     #: Serve HTTPS with a certificate made at start (its CA in ``tls_dir``), or with
     #: ``tls_cert`` and ``tls_key`` when both are given.
+    #: Seconds a connection may stay without a complete request (idle, or half-sent
+    #: headers), as Tomcat's connectionTimeout (20 s) closes them.
+    connection_timeout: float = 20.0
     tls: bool = False
     tls_cert: str | None = None
     tls_key: str | None = None
@@ -67,6 +70,10 @@ class Settings:
             raise SettingsError(f"max_page_limit: must be at least 1: {self.max_page_limit}")
         if self.base_url is not None:
             _check_base_url(self.base_url)
+        if not 0 < self.connection_timeout <= 3600:
+            raise SettingsError(
+                f"connection_timeout: must lie in (0, 3600] seconds: {self.connection_timeout}"
+            )
         if (self.tls_cert is None) != (self.tls_key is None):
             raise SettingsError("tls_cert: --tls-cert and --tls-key go together")
 
@@ -146,6 +153,10 @@ def _parse_str(text: str) -> str:
     return text
 
 
+def _parse_float(text: str) -> float:
+    return float(text.strip())
+
+
 def _parse_bool(text: str) -> bool:
     lowered = text.strip().lower()
     if lowered in ("1", "true", "yes", "on"):
@@ -173,6 +184,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "control_hosts": _parse_names,
     "journal_size": _parse_int,
     "max_page_limit": _parse_int,
+    "connection_timeout": _parse_float,
     "tls": _parse_bool,
     "tls_cert": _parse_str,
     "tls_key": _parse_str,

@@ -12,10 +12,12 @@ from __future__ import annotations
 import ssl
 import tempfile
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from aiohttp import web
 
+from simulator import network
 from simulator.app import create_app
 from simulator.settings import Settings
 from simulator.store import Store
@@ -44,6 +46,10 @@ class SimulatorServer(ThreadedAppServer):
     def ca_file(self) -> Path | None:
         """The CA certificate clients must trust (a made certificate only)."""
         return self.tls.ca if self.tls is not None else None
+
+    def runner_options(self) -> dict[str, Any]:
+        """The connection timeout of the settings."""
+        return network.runner_options(self.settings)
 
     def ssl_context(self) -> ssl.SSLContext | None:
         """HTTPS when the settings ask for it."""

@@ -19,6 +19,8 @@ from typing import Any, Self, TypeVar
 
 from aiohttp import web
 
+from simulator.network import quiet_exhaustion
+
 T = TypeVar("T")
 
 
@@ -56,6 +58,10 @@ class ThreadedAppServer:
         """The TLS context to serve with (None: plain HTTP)."""
         return None
 
+    def runner_options(self) -> dict[str, Any]:
+        """More keyword arguments of ``web.AppRunner`` (connection timeouts)."""
+        return {}
+
     def start(self) -> Self:
         """Start serving; return once the socket is bound."""
         self._thread = threading.Thread(
@@ -70,6 +76,7 @@ class ThreadedAppServer:
 
     def _run(self) -> None:
         loop = asyncio.new_event_loop()
+        quiet_exhaustion(loop)
         self._loop = loop
         asyncio.set_event_loop(loop)
         try:
@@ -86,7 +93,9 @@ class ThreadedAppServer:
         loop.close()
 
     async def _serve(self) -> None:
-        self._runner = web.AppRunner(self.make_app(), access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(
+            self.make_app(), access_log=None, handle_signals=False, **self.runner_options()
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port, ssl_context=self.ssl_context())
         await site.start()
