@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -15,6 +16,7 @@ from simulator.journal import app_path, make_journal_middleware
 from simulator.keys import settings_key, store_key
 from simulator.oauth1 import routes as oauth1_routes
 from simulator.oauth2 import routes as oauth2_routes
+from simulator.persistence import StateFile, make_state_middleware
 from simulator.settings import Settings
 from simulator.store import Store
 from simulator.tfa import routes as tfa_routes
@@ -27,8 +29,14 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     settings = settings or Settings()
     store = store or Store(settings)
     logredact.install()
+    persistent = []
+    if settings.state_file:
+        state = StateFile(Path(settings.state_file))
+        state.load(store)
+        persistent.append(make_state_middleware(state, store))
     app = web.Application(
         middlewares=[
+            *persistent,
             make_journal_middleware(store.journal, store.clock.now),
             make_headers_middleware(store),
             error_middleware,

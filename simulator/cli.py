@@ -25,6 +25,7 @@ from aiohttp import web
 from simulator import __version__, network
 from simulator.app import create_app
 from simulator.logredact import install as install_redaction
+from simulator.persistence import StateFileError
 from simulator.settings import DATASETS, ENV_PREFIX, Settings, SettingsError
 from simulator.store import Store
 from simulator.testing import bound_base_url, tls_files
@@ -72,6 +73,12 @@ def add_serve_arguments(serve: argparse.ArgumentParser) -> None:
     serve.add_argument("--journal-size", help="exchanges the journal keeps (default 1000)")
     serve.add_argument("--max-page-limit", help="the cap on a page's limit (default 1000)")
     serve.add_argument(
+        "--state-file",
+        metavar="PATH",
+        help="keep links, tokens, sessions, configuration, clock and 2FA enrolments in this "
+        "SQLite file across restarts",
+    )
+    serve.add_argument(
         "--connection-timeout",
         metavar="SECONDS",
         help="close a connection without a complete request after this long (default 20)",
@@ -115,6 +122,7 @@ SETTING_FLAGS: Final = (
     "journal_size",
     "max_page_limit",
     "connection_timeout",
+    "state_file",
     "tls",
     "tls_cert",
     "tls_key",
@@ -233,6 +241,9 @@ def run_serve(args: argparse.Namespace, environ: Mapping[str, str] | None = None
         return EXIT_USAGE
     try:
         asyncio.run(serve(settings, access_log))
+    except StateFileError as exc:
+        print(f"bbdc-sim serve: --state-file {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except OSError as exc:
         print(f"bbdc-sim serve: {bind_problem(exc, settings)}", file=sys.stderr)
         return EXIT_CANNOT_BIND

@@ -49,6 +49,8 @@ class Settings:
     #: Seconds a connection may stay without a complete request (idle, or half-sent
     #: headers), as Tomcat's connectionTimeout (20 s) closes them.
     connection_timeout: float = 20.0
+    #: Keep the state in this SQLite file across restarts (None: in memory only).
+    state_file: str | None = None
     tls: bool = False
     tls_cert: str | None = None
     tls_key: str | None = None
@@ -185,6 +187,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "journal_size": _parse_int,
     "max_page_limit": _parse_int,
     "connection_timeout": _parse_float,
+    "state_file": _parse_str,
     "tls": _parse_bool,
     "tls_cert": _parse_str,
     "tls_key": _parse_str,
