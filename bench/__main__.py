@@ -1,7 +1,7 @@
 """``python -m bench [NAME ...] [--strict]``: run the benchmarks and print figures and verdicts.
 
 Without names every benchmark runs, in the order startup, throughput, large, reset,
-oauth2_token, oauth2_login, plugin_cost. The exit status is 0 whatever the verdicts; with
+oauth2_token, oauth2_login, plugin_cost, soak. The exit status is 0 whatever the verdicts; with
 ``--strict`` it is 1 if any goal is missed or could not be measured.
 """
 
@@ -13,7 +13,16 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 
-from bench import large, oauth2_login, oauth2_token, plugin_cost, reset, startup, throughput
+from bench import (
+    large,
+    oauth2_login,
+    oauth2_token,
+    plugin_cost,
+    reset,
+    soak,
+    startup,
+    throughput,
+)
 from bench.common import BenchError, Result, format_result
 
 BENCHMARKS: dict[str, Callable[[], Result]] = {
@@ -24,6 +33,7 @@ BENCHMARKS: dict[str, Callable[[], Result]] = {
     oauth2_token.NAME: oauth2_token.run,
     oauth2_login.NAME: oauth2_login.run,
     plugin_cost.NAME: plugin_cost.run,
+    soak.NAME: soak.run,
 }
 
 

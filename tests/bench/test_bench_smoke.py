@@ -22,6 +22,7 @@ from bench import (
     oauth2_token,
     plugin_cost,
     reset,
+    soak,
     startup,
     throughput,
 )
@@ -51,6 +52,7 @@ def test_every_benchmark_is_registered_by_name() -> None:
         oauth2_token.NAME,
         oauth2_login.NAME,
         plugin_cost.NAME,
+        soak.NAME,
     ]
 
 
