@@ -63,6 +63,7 @@ def test_both_oauth2_benchmarks_are_registered_after_the_others() -> None:
         oauth2_token.NAME,
         oauth2_login.NAME,
         "plugin_cost",
+        "soak",
     ]
 
 
