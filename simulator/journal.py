@@ -269,6 +269,14 @@ async def _read_form(request: web.Request) -> list[tuple[str, str]]:
     if not ascii_compatible(charset):
         # UTF-16 and the like hide the parameter names from redaction: keep nothing of it.
         return [(UNREADABLE_FORM, f"{REDACTED}: a form in {charset}")]
+    if charset == (request.charset or "utf-8"):
+        try:
+            # Parsed once: aiohttp keeps the result, and the handler's post() reuses it.
+            posted = await request.post()
+        except (UnicodeDecodeError, ValueError):
+            posted = None
+        if posted is not None:
+            return [(name, value) for name, value in posted.items() if isinstance(value, str)]
     text = body.decode(charset, "replace")
     return parse_qsl(text, keep_blank_values=True, encoding=charset, errors="replace")
 

@@ -356,3 +356,35 @@ def test_the_journal_keeps_to_its_byte_budget() -> None:
     assert journal.entries()[-1].path == "/x/199"
     journal.clear()
     assert journal.bytes == 0
+
+
+async def test_a_form_is_parsed_once_for_the_journal_and_the_handler(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from urllib.parse import parse_qsl
+
+    from aiohttp.web_request import BaseRequest
+
+    calls: list[str] = []
+    original_post = BaseRequest.post
+
+    async def counting_post(self: BaseRequest) -> Any:
+        if self._post is None:  # a real parse, not the cached result
+            calls.append("post")
+        return await original_post(self)
+
+    def counting_parse(*args: Any, **kwargs: Any) -> Any:
+        calls.append("parse_qsl")
+        return parse_qsl(*args, **kwargs)
+
+    monkeypatch.setattr(BaseRequest, "post", counting_post)
+    monkeypatch.setattr("simulator.journal.parse_qsl", counting_parse)
+    response = await client.post(
+        "/j_atl_security_check",
+        data={"j_username": "alice", "j_password": "alice"},
+        allow_redirects=False,
+    )
+    assert response.status == 302  # the handler read the form
+    (entry,) = await journal_of(client, path_prefix="/j_atl")
+    assert entry["form"] == {"j_username": "alice", "j_password": REDACTED}
+    assert calls == ["post"]
