@@ -17,11 +17,10 @@ import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+if TYPE_CHECKING:  # cryptography loads only when a certificate is made (start-up stays fast)
+    from cryptography import x509
 
 CA_FILE = "ca.pem"
 CERT_FILE = "cert.pem"
@@ -41,6 +40,9 @@ class TlsFiles:
 
 
 def _name(common_name: str) -> x509.Name:
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
     return x509.Name(
         [
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, "bbdc-sim"),
@@ -50,6 +52,8 @@ def _name(common_name: str) -> x509.Name:
 
 
 def _subject_alternative_names(hosts: Sequence[str]) -> list[x509.GeneralName]:
+    from cryptography import x509
+
     names: list[x509.GeneralName] = []
     for host in dict.fromkeys([*hosts, *LOOPBACK_NAMES]):
         if not host or host in ("0.0.0.0", "::"):  # noqa: S104 - a wildcard names no host
@@ -73,6 +77,11 @@ def _write(path: Path, data: bytes, private: bool = False) -> None:
 def generate(hosts: Sequence[str], directory: Path) -> TlsFiles:
     """Make a CA and a server certificate for ``hosts`` (and the loopback names) in
     ``directory``; return their paths."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+
     directory.mkdir(parents=True, exist_ok=True)
     now = datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=5)
     ca_key = ec.generate_private_key(ec.SECP256R1())
