@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import subprocess
-import sys
 import urllib.request
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
@@ -39,23 +37,12 @@ from conformance.report import Report, ScenarioResult
 from conformance.runner import ConformOptions
 from conformance.sut import CreatedIntegration
 from simulator.version import DEFAULT_VERSION
+from tests.conformance.running import conform
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 300
 OFFERED = "OAuth 2 is offered at the version under test from 7.21"
 REFUSED = "Below 7.21 the integration says OAuth 2 is unavailable at the version under test"
-
-
-def conform(*args: str) -> subprocess.CompletedProcess[str]:
-    """``bbdc-sim conform ARGS`` from the repository root."""
-    return subprocess.run(
-        [sys.executable, "-m", "conformance", "conform", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
 
 
 # -- a SUT with a version bug (imported by the child processes) ------------------------------------

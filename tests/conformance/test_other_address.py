@@ -4,28 +4,15 @@ simulator the harness binds there (``--bitbucket-host``): nothing assumes 127.0.
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from conformance.reference.server import ReferenceServer
+from tests.conformance.running import conform
 
 ROOT = Path(__file__).resolve().parents[2]
 ADDRESS = "127.0.0.2"
-
-
-def conform(*args: str) -> subprocess.CompletedProcess[str]:
-    """``bbdc-sim conform ARGS`` from the repository root."""
-    return subprocess.run(
-        [sys.executable, "-m", "conformance", "conform", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
 
 
 def can_bind(address: str) -> bool:

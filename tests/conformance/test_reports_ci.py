@@ -6,8 +6,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from dataclasses import replace
 from html.parser import HTMLParser
@@ -38,6 +36,7 @@ from conformance.report import (
     write_report,
 )
 from simulator.version import BitbucketVersion
+from tests.conformance.running import conform
 from tests.conformance.test_report import SECRETS, sample
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,18 +46,6 @@ FORM_FEATURE = "features/oauth2/01-open-the-add-integration-form.feature"
 SHOWS_LINK = "The form shows the setup link and the callback URL"
 CONTEXT_PATH = "A base URL with a context path is kept in the setup link"
 OWN_CALLBACKS = "Each integration gets its own callback URLs"
-
-
-def conform(*args: str) -> subprocess.CompletedProcess[str]:
-    """``bbdc-sim conform ARGS`` from the repository root, as CI runs it."""
-    return subprocess.run(
-        [sys.executable, "-m", "conformance", "conform", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
 
 
 # -- HTML ----------------------------------------------------------------------------------------

@@ -20,21 +20,10 @@ from conformance.reference.server import ReferenceServer
 from conformance.report import RESULTS_FILE, read_results
 from conformance.runner import ConformOptions, conform_argv, default_features_dir, pytest_args
 from conformance.sut import CreatedIntegration
+from tests.conformance.running import conform
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 120
-
-
-def conform(*args: str) -> subprocess.CompletedProcess[str]:
-    """``bbdc-sim conform ARGS`` from the repository root."""
-    return subprocess.run(
-        [sys.executable, "-m", "conformance", "conform", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
 
 
 def outcomes(report: Path) -> dict[str, str]:
