@@ -13,8 +13,13 @@ from aiohttp import web
 
 from simulator.auth import principal_of
 from simulator.errors import Handler
+from simulator.journal import app_path
 from simulator.store import Store
 from simulator.web.layout import Layout, using
+
+#: Paths that never answer a page (JSON only; not /rest/oauth2/, whose authorize may show
+#: an error page): no frame to set up.
+NO_PAGES = ("/rest/api/", "/rest/access-tokens/", "/_sim/", "/scm/")
 
 
 def make_layout_middleware(store: Store) -> Any:
@@ -22,6 +27,8 @@ def make_layout_middleware(store: Store) -> Any:
 
     @web.middleware
     async def layout_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if app_path(request, store.settings.context_path).startswith(NO_PAGES):
+            return await handler(request)  # JSON and git answers have no frame
         layout = Layout(
             base_url=store.base_url,
             user=principal_of(request).user,
