@@ -291,6 +291,14 @@ CA_FILE_VARIABLE: Final = "BBDC_SIM_CA_FILE"
 LOOPBACK_HOSTS: Final = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
+def restore_variable(name: str, value: str | None) -> None:
+    """Put an environment variable back as it was before the run."""
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
+
+
 def simulator_settings(config: pytest.Config, context_path: str = "") -> Settings:
     """How the harness starts a simulator: ``--bitbucket-host``/``-port`` for the root one
     (others on a free port), advertised at ``--bitbucket-public-url`` (plus the context
@@ -361,7 +369,9 @@ class ConformanceRun:
             server = SimulatorServer(settings).start()
             if server.ca_file is not None and not context_path:
                 # The integration under test trusts it through this (the reference does).
+                previous = os.environ.get(CA_FILE_VARIABLE)
                 os.environ[CA_FILE_VARIABLE] = str(server.ca_file)
+                self._closers.append(lambda: restore_variable(CA_FILE_VARIABLE, previous))
                 self.tls_note = (
                     f"simulated Bitbucket: {server.base_url} (HTTPS, CA made for the run)"
                 )

@@ -89,6 +89,13 @@ def binding_source(folders: Sequence[Path]) -> str:
     )
 
 
+def suite_folders(options: ConformOptions) -> list[Path]:
+    """The feature folders of a run with ``--features``: the bundled suite (unless
+    ``--only-features``), then the team's."""
+    bundled = [] if options.only_features else [default_features_dir()]
+    return [*bundled, *options.features]
+
+
 def feature_problem(folder: Path) -> str | None:
     """Why ``--features DIR`` cannot be used, or None."""
     if not folder.is_dir():
@@ -157,8 +164,7 @@ def pytest_args(options: ConformOptions) -> list[str]:
     target = options.binding_dir or bundled
     extra: list[str] = []
     if options.binding_dir is not None:
-        folders = [*([] if options.only_features else [bundled]), *options.features]
-        for folder in folders:
+        for folder in suite_folders(options):
             extra += ["--feature-dir", str(folder.resolve())]
     args = [
         *extra,
@@ -265,9 +271,9 @@ def run(options: ConformOptions, out: TextIO | None = None) -> int:
         return run_matrix(options, stream)
     started = time.perf_counter()
     if options.features:
-        folders = [*([] if options.only_features else [bundled]), *options.features]
         with tempfile.TemporaryDirectory(prefix="bbdc-conform-") as scratch:
-            (Path(scratch) / BINDING_MODULE).write_text(binding_source(folders), encoding="utf-8")
+            source = binding_source(suite_folders(options))
+            (Path(scratch) / BINDING_MODULE).write_text(source, encoding="utf-8")
             code = int(pytest.main(pytest_args(replace(options, binding_dir=Path(scratch)))))
     else:
         code = int(pytest.main(pytest_args(options)))
@@ -323,26 +329,10 @@ def with_launched_sut(command: str, sut: str | None, body: Callable[[str], int])
 
 
 def main(argv: Sequence[str]) -> int:
-    """``python -m conformance.runner``: the same as ``bbdc-sim conform``.
-
-    It reads ``--sut-command`` (and ``--sut``) itself, before the ``--`` of pytest's
-    arguments, so that the option works whatever the ``bbdc-sim conform`` parser knows."""
-    import argparse
-
+    """``python -m conformance.runner``: the same as ``bbdc-sim conform``."""
     from conformance.cli import main as cli_main
 
-    arguments = list(argv)
-    split = arguments.index("--") if "--" in arguments else len(arguments)
-    launch = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
-    launch.add_argument("--sut-command")
-    launch.add_argument("--sut")
-    known, rest = launch.parse_known_args(arguments[:split])
-    rest += arguments[split:]
-    if not known.sut_command:
-        return cli_main(["conform", *(["--sut", known.sut] if known.sut else []), *rest])
-    return with_launched_sut(
-        known.sut_command, known.sut, lambda url: cli_main(["conform", "--sut", url, *rest])
-    )
+    return cli_main(["conform", *argv])
 
 
 if __name__ == "__main__":
