@@ -14,6 +14,8 @@ from typing import Any, TypeVar
 
 from aiohttp import hdrs, web
 
+from simulator.contract import describe
+from simulator.contract.components import component_schemas
 from simulator.journal import is_control_path
 from simulator.settings import Settings
 from simulator.store import Store
@@ -471,19 +473,28 @@ def _tag(template: str) -> str:
     return "web"
 
 
+#: What every Bitbucket route may answer whatever it is: a credential that is wrong.
+_WRONG_CREDENTIAL = _json(_ERROR, "A credential was given and is wrong, expired or revoked.")
+
+
 def _derived_operation(route: web.AbstractRoute, template: str) -> dict[str, Any]:
     handler = route.handler
     operation: dict[str, Any] = {
         "operationId": getattr(handler, "__name__", "operation"),
         "tags": [_tag(template)],
         "security": _BITBUCKET_SECURITY,
-        "responses": {
-            "default": {"description": "As Bitbucket Data Center answers; errors as Error."}
-        },
     }
     summary = _summary(handler)
     if summary:
         operation["summary"] = summary
+    described = describe(handler)
+    if described is None:
+        operation["responses"] = {
+            "default": {"description": "As Bitbucket Data Center answers; errors as Error."}
+        }
+        return operation
+    operation.update(described)
+    operation["responses"] = {"401": _WRONG_CREDENTIAL, **described["responses"]}
     return operation
 
 
@@ -565,5 +576,8 @@ def build_document(
             {"name": "web", "description": "Browser-facing pages and servlets."},
         ],
         "paths": build_paths(routes, settings.context_path, bool(settings.control_token)),
-        "components": {"schemas": SCHEMAS, "securitySchemes": SECURITY_SCHEMES},
+        "components": {
+            "schemas": {**component_schemas(), **SCHEMAS},
+            "securitySchemes": SECURITY_SCHEMES,
+        },
     }
