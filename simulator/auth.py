@@ -1,7 +1,8 @@
 """Who is calling: request -> :class:`Principal` (session, Basic, Bearer access token, ...).
 
-One middleware resolves the principal before any handler runs and adds Bitbucket's
-``X-AUSERNAME``/``X-AUSERID`` headers to the answer when a user was authenticated. Wrong
+The pipeline (:mod:`simulator.pipeline`) resolves the principal before any handler runs
+(:func:`authenticate`) and adds Bitbucket's ``X-AUSERNAME``/``X-AUSERID`` headers to the
+answer when a user was authenticated (:func:`stamp_headers`). Wrong
 Basic credentials fail at once with Bitbucket's 401; an unknown Bearer token counts as
 anonymous (as reported for real Bitbucket), so protected endpoints answer 401 later.
 """
@@ -186,59 +187,42 @@ def tfa_gate(request: web.Request, store: Store, principal: Principal) -> web.Re
     return tfa_policy.browser_blocked_answer(store)
 
 
-def make_auth_middleware(store: Store) -> Any:
-    """Resolve the principal before the handler runs (bad Basic credentials raise 401)."""
-
-    @web.middleware
-    async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if app_path(request, store.settings.context_path) == BLOCKED_PATH:
-            # The page a blocked request is sent to is never itself blocked: a client that
-            # follows redirects and resends its Bearer token or OAuth 1 signature (which no
-            # longer matches this URL) must end here, not loop or get a signature error.
-            request[principal_key] = ANONYMOUS
-            return await handler(request)
-        try:
-            principal = await resolve_oauth1(request, store)
-            if principal is None:
-                principal = resolve_principal(request, store)
-        except OAuth1ProblemError as problem:
-            return problem.to_response(store.base_url)
-        except IncorrectPasswordError:
-            # The token and revoke endpoints read Basic as *client* credentials (when the
-            # setting allows it) or ignore it; it is not a user login there.
-            if not CLIENT_AUTH_PATHS.search(app_path(request, store.settings.context_path)):
-                raise
-            principal = ANONYMOUS
-        if principal.user is not None:
-            note(request, auth=principal.method, user=principal.user.name)
-        blocked = tfa_gate(request, store, principal)
-        if blocked is not None:
-            return blocked
-        request[principal_key] = principal
-        return await handler(request)
-
-    return auth_middleware
-
-
-def make_headers_middleware(store: Store) -> Any:
-    """Stamp ``X-AREQUESTID`` on every answer, and the user headers on authenticated ones."""
-
-    def stamp(request: web.Request, headers: Any, request_id: str) -> None:
-        headers["X-AREQUESTID"] = request_id
-        user = principal_of(request).user
-        if user is not None:
-            headers["X-AUSERNAME"] = quote(user.name, safe="@._-~")
-            headers["X-AUSERID"] = str(user.id)
-
-    @web.middleware
-    async def headers_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        request_id = store.next_request_id()
-        try:
-            response = await handler(request)
-        except web.HTTPException as exc:
-            stamp(request, exc.headers, request_id)
+async def authenticate(request: web.Request, store: Store, path: str) -> web.StreamResponse | None:
+    """Resolve the principal of a request to a context-relative ``path`` and keep it on the
+    request; an answer instead where the request ends here (an OAuth 1 problem, a 2FA
+    block). Bad Basic credentials raise 401."""
+    if path == BLOCKED_PATH:
+        # The page a blocked request is sent to is never itself blocked: a client that
+        # follows redirects and resends its Bearer token or OAuth 1 signature (which no
+        # longer matches this URL) must end here, not loop or get a signature error.
+        request[principal_key] = ANONYMOUS
+        return None
+    try:
+        principal = await resolve_oauth1(request, store)
+        if principal is None:
+            principal = resolve_principal(request, store)
+    except OAuth1ProblemError as problem:
+        return problem.to_response(store.base_url)
+    except IncorrectPasswordError:
+        # The token and revoke endpoints read Basic as *client* credentials (when the
+        # setting allows it) or ignore it; it is not a user login there.
+        if not CLIENT_AUTH_PATHS.search(path):
             raise
-        stamp(request, response.headers, request_id)
-        return response
+        principal = ANONYMOUS
+    if principal.user is not None:
+        note(request, auth=principal.method, user=principal.user.name)
+    blocked = tfa_gate(request, store, principal)
+    if blocked is not None:
+        return blocked
+    request[principal_key] = principal
+    return None
 
-    return headers_middleware
+
+def stamp_headers(request: web.Request, headers: Any, request_id: str) -> None:
+    """Bitbucket's ``X-AREQUESTID`` on every answer, and the user headers on authenticated
+    ones (``X-AUSERNAME``, ``X-AUSERID``)."""
+    headers["X-AREQUESTID"] = request_id
+    user = principal_of(request).user
+    if user is not None:
+        headers["X-AUSERNAME"] = quote(user.name, safe="@._-~")
+        headers["X-AUSERID"] = str(user.id)

@@ -16,14 +16,11 @@ rejects ``.``/``..`` segments, backslashes and control characters; nothing can r
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import io
 import json
 import random
 import re
-import tarfile
-import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -555,6 +552,8 @@ def build_archive(tree: Tree, files: Iterable[str], prefix: str, fmt: str, mtime
     data = _tar(entries, mtime_ms)
     if fmt == "tar":
         return data
+    import gzip  # archives are rare: start-up does not pay for these modules
+
     out = io.BytesIO()
     with gzip.GzipFile(fileobj=out, mode="wb", mtime=mtime_ms // 1000) as stream:
         stream.write(data)
@@ -562,6 +561,8 @@ def build_archive(tree: Tree, files: Iterable[str], prefix: str, fmt: str, mtime
 
 
 def _zip(entries: Sequence[tuple[str, bytes | None]], mtime_ms: int) -> bytes:
+    import zipfile
+
     stamp = datetime.fromtimestamp(mtime_ms / 1000, tz=UTC).timetuple()[:6]
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -578,6 +579,8 @@ def _zip(entries: Sequence[tuple[str, bytes | None]], mtime_ms: int) -> bytes:
 
 
 def _tar(entries: Sequence[tuple[str, bytes | None]], mtime_ms: int) -> bytes:
+    import tarfile
+
     out = io.BytesIO()
     with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as archive:
         for name, data in entries:

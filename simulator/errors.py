@@ -195,22 +195,32 @@ class ServerError(BitbucketError):
     exception_name = "com.atlassian.bitbucket.ServerException"
 
 
+def error_answer(request: web.Request, exc: Exception) -> web.StreamResponse | None:
+    """The answer for an exception a handler raised, or ``None`` when it must propagate:
+    domain errors in the envelope, aiohttp's 404/405 as Bitbucket's, anything unexpected a
+    logged 500; other HTTP exceptions (redirects, deliberate answers) pass through."""
+    if isinstance(exc, BitbucketError):
+        note(request, error=exc.message[:ERROR_NOTE_CHARS])
+        return exc.to_response()
+    if isinstance(exc, web.HTTPMethodNotAllowed):
+        return MethodNotAllowedError(
+            request.method, request.path, exc.allowed_methods
+        ).to_response()
+    if isinstance(exc, web.HTTPNotFound):
+        return NotFoundError(request.path).to_response()
+    if isinstance(exc, web.HTTPException):
+        return None
+    log.error("unexpected failure on %s %s", request.method, request.path, exc_info=exc)
+    return ServerError("An unexpected error occurred; see the simulator's log.").to_response()
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Render domain errors in Bitbucket's envelope; never let a bare 500 escape."""
     try:
         return await handler(request)
-    except BitbucketError as exc:
-        note(request, error=exc.message[:ERROR_NOTE_CHARS])
-        return exc.to_response()
-    except web.HTTPMethodNotAllowed as exc:
-        return MethodNotAllowedError(
-            request.method, request.path, exc.allowed_methods
-        ).to_response()
-    except web.HTTPNotFound:
-        return NotFoundError(request.path).to_response()
-    except web.HTTPException:
-        raise  # redirects and deliberate HTTP answers pass through unchanged
-    except Exception:
-        log.exception("unexpected failure on %s %s", request.method, request.path)
-        return ServerError("An unexpected error occurred; see the simulator's log.").to_response()
+    except Exception as exc:
+        answer = error_answer(request, exc)
+        if answer is None:
+            raise
+        return answer

@@ -102,13 +102,18 @@ def make_fault_middleware(plan: FaultPlan, context_path: str) -> Any:
     @web.middleware
     async def fault_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         path = app_path(request, context_path or None)
-        fault = None if is_control_path(path) else plan.take(path)
-        if fault is None:
-            return await handler(request)
-        if fault.delay_seconds:
-            await asyncio.sleep(fault.delay_seconds)
-        if fault.status is None:
-            return await handler(request)
-        return fault_response(fault, fault.status)
+        answer = None if is_control_path(path) else await apply_fault(plan, path)
+        return answer if answer is not None else await handler(request)
 
     return fault_middleware
+
+
+async def apply_fault(plan: FaultPlan, path: str) -> web.Response | None:
+    """Apply the first fault matching a (context-relative, non-control) path: wait its delay,
+    then its answer, or ``None`` to let the request go on (no fault, or a delay only)."""
+    fault = plan.take(path)
+    if fault is None:
+        return None
+    if fault.delay_seconds:
+        await asyncio.sleep(fault.delay_seconds)
+    return None if fault.status is None else fault_response(fault, fault.status)

@@ -145,9 +145,17 @@ class Exchange:
         total = 200 + len(self.path)
         for values in (self.query, self.form):
             for name, value in values.items():
-                total += len(name) + sum(map(len, value if isinstance(value, list) else [value]))
-        total += sum(len(n) + len(v) for n, v in self.headers.items())
-        return total + sum(len(str(k)) + len(str(v)) for k, v in self.extra.items())
+                total += len(name)
+                if isinstance(value, list):
+                    for item in value:
+                        total += len(item)
+                else:
+                    total += len(value)
+        for name, text in self.headers.items():
+            total += len(name) + len(text)
+        for key, fact in self.extra.items():
+            total += len(str(key)) + len(str(fact))
+        return total
 
 
 class Journal:
@@ -184,16 +192,18 @@ class Journal:
         extra: dict[str, Any] | None = None,
     ) -> Exchange:
         """Add an exchange (redacting as it goes) and return it."""
-        kept = {
-            name: redact_header(name, headers[name]) for name in KEPT_HEADERS if name in headers
-        }
+        kept = {}
+        for name in KEPT_HEADERS:
+            value = headers.get(name)
+            if value is not None:
+                kept[name] = redact_header(name, value)
         entry = Exchange(
             id=self._next_id,
             time=time,
             method=method,
             path=path,
-            query=redact_pairs(query),
-            form=redact_pairs(form),
+            query=redact_pairs(query) if query else {},
+            form=redact_pairs(form) if form else {},
             headers=kept,
             status=status,
             extra=dict(extra or {}),
@@ -225,6 +235,8 @@ class Journal:
 
 
 journal_extra_key = web.RequestKey("journal_extra", dict[str, Any])
+#: The request's context-relative path, set once by the pipeline (see :func:`app_path`).
+app_path_key = web.RequestKey("app_path", str)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -246,9 +258,18 @@ def context_path_of(request: web.Request) -> str:
 
 
 def app_path(request: web.Request, context_path: str | None = None) -> str:
-    """The request's path relative to the context path (aiohttp gives sub-apps the full path)."""
+    """The request's path relative to the context path (aiohttp gives sub-apps the full path).
+
+    The simulator's pipeline works it out once per request and keeps it on the request."""
+    known: str | None = request.get(app_path_key)
+    if known is not None:
+        return known
     context = context_path_of(request) if context_path is None else context_path
-    path = request.path
+    return relative_path(request.path, context)
+
+
+def relative_path(path: str, context: str) -> str:
+    """A request path relative to a context path (``""`` for none)."""
     if context and (path == context or path.startswith(context + "/")):
         path = path[len(context) :]
     return path or "/"
@@ -260,7 +281,7 @@ def is_control_path(path: str) -> bool:
 
 
 async def _read_form(request: web.Request) -> list[tuple[str, str]]:
-    if request.content_type != "application/x-www-form-urlencoded" or not request.body_exists:
+    if not request.body_exists or request.content_type != "application/x-www-form-urlencoded":
         return []
     body = await request.read()  # cached by aiohttp: request.post() and read() still work
     charset = request.charset or "utf-8"
@@ -308,26 +329,35 @@ def make_journal_middleware(journal: Journal, now: Callable[[], float]) -> Any:
     async def journal_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         if is_control_path(app_path(request)):
             return await handler(request)
-        form: list[tuple[str, str]] = []
-        status = 500
-        try:
-            form = await _read_form(request)
-            response = await handler(request)
-            status = response.status
-            return response
-        except web.HTTPException as exc:
-            status = exc.status
-            raise
-        finally:
-            journal.record(
-                time=now(),
-                method=request.method,
-                path=request.path,
-                query=list(request.query.items()),
-                form=form,
-                headers=request.headers,
-                status=status,
-                extra=request.get(journal_extra_key),
-            )
+        return await recorded(journal, now, request, handler)
 
     return journal_middleware
+
+
+async def recorded(
+    journal: Journal, now: Callable[[], float], request: web.Request, respond: Handler
+) -> web.StreamResponse:
+    """``respond(request)``, recorded in the journal with its status (500 if it failed)."""
+    form: list[tuple[str, str]] = []
+    status = 500
+    extra: dict[str, Any] = {}
+    request[journal_extra_key] = extra  # set now: a missing key costs an exception to read
+    try:
+        form = await _read_form(request)
+        response = await respond(request)
+        status = response.status
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    finally:
+        journal.record(
+            time=now(),
+            method=request.method,
+            path=request.path,
+            query=list(request.query.items()) if request.query_string else [],
+            form=form,
+            headers=request.headers,
+            status=status,
+            extra=extra,
+        )

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import io
 import pickle
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
@@ -101,6 +100,8 @@ class StateFile:
     """One store's state in one SQLite file."""
 
     def __init__(self, path: Path) -> None:
+        import sqlite3  # only with --state-file: start-up does not pay for it otherwise
+
         self.path = path
         try:
             self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -113,6 +114,8 @@ class StateFile:
 
     def load(self, store: Store) -> int:
         """Put the saved state into ``store``; how many parts were found."""
+        import sqlite3
+
         try:
             rows = self._db.execute("SELECT part, value FROM state").fetchall()
         except sqlite3.DatabaseError as exc:
@@ -150,17 +153,3 @@ class StateFile:
     def close(self) -> None:
         """Close the database."""
         self._db.close()
-
-
-def make_state_middleware(state: StateFile, store: Store) -> Any:
-    """Save the state after every request, before its answer leaves."""
-
-    @web.middleware
-    async def state_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        try:
-            response: web.StreamResponse = await handler(request)
-            return response
-        finally:
-            state.save(store)
-
-    return state_middleware

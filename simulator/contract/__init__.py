@@ -12,9 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from simulator.contract.spec import Operation
+
+HandlerT = TypeVar("HandlerT", bound=Callable[..., Any])
+
+
+def hidden(handler: HandlerT) -> HandlerT:
+    """Mark a handler as left out of the document (e.g. a catch-all route)."""
+    vars(handler)["openapi_hidden"] = True
+    return handler
 
 
 def handler_key(handler: Callable[..., Any]) -> str:

@@ -52,7 +52,11 @@ def _rewrite(node: Any, folder: str, own: str) -> Any:
 
 def _target(reference: str, folder: str, own: str) -> str:
     document, _, fragment = reference.partition("#")
-    name = own if not document else component_name(posixpath.normpath(posixpath.join(folder, document)))
+    name = (
+        own
+        if not document
+        else component_name(posixpath.normpath(posixpath.join(folder, document)))
+    )
     return f"#/components/schemas/{name}{fragment}"
 
 

@@ -16,9 +16,9 @@ from aiohttp import web
 
 from simulator.applinks.pages import link_name_taken
 from simulator.config import ConfigError
+from simulator.contract import hidden
 from simulator.control import parsing
 from simulator.control.guard import check_request
-from simulator.control.openapi import build_document, hidden
 from simulator.errors import (
     AuthorisationError,
     BitbucketError,
@@ -255,6 +255,8 @@ def create_oauth1_link(store: Store, wanted: parsing.OAuth1LinkRequest) -> OAuth
 
 async def get_openapi(request: web.Request) -> web.Response:
     """An OpenAPI 3.1 document of the control API and every simulated endpoint."""
+    from simulator.control.openapi import build_document  # built on demand, not at start-up
+
     store = _store(request)
     settings = request.app[settings_key]
     return json_response(build_document(request.app.router.routes(), store, settings))

@@ -9,8 +9,8 @@ context path, which the ``servers`` entry carries) and path parameters from ``{n
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from collections.abc import Iterable
+from typing import Any
 
 from aiohttp import hdrs, web
 
@@ -21,7 +21,6 @@ from simulator.settings import Settings
 from simulator.store import Store
 
 OPENAPI_VERSION = "3.1.0"
-HandlerT = TypeVar("HandlerT", bound=Callable[..., Any])
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _PARAM_RE = re.compile(r"\{([^{}]+)\}")
 _GROUP_RE = re.compile(r"\(\?P<(\w+)>")
@@ -392,12 +391,6 @@ _BITBUCKET_SECURITY: list[dict[str, list[str]]] = [
     {"bearerAuth": []},
     {"session": []},
 ]
-
-
-def hidden(handler: HandlerT) -> HandlerT:
-    """Mark a handler as left out of the document (e.g. a catch-all route)."""
-    vars(handler)["openapi_hidden"] = True
-    return handler
 
 
 def group_patterns(regex: str) -> dict[str, str]:
