@@ -190,6 +190,19 @@ class MethodNotAllowedError(BitbucketError):
         return response
 
 
+class RequestTimeoutError(BitbucketError):
+    """The request's body did not arrive in time (the connection is closed after it)."""
+
+    status = 408
+    exception_name = "java.net.SocketTimeoutException"
+
+    def to_response(self) -> web.Response:
+        """The envelope, on a connection closed once it is sent."""
+        response = super().to_response()
+        response.force_close()
+        return response
+
+
 class ServerError(BitbucketError):
     status = 500
     exception_name = "com.atlassian.bitbucket.ServerException"

@@ -335,15 +335,21 @@ def make_journal_middleware(journal: Journal, now: Callable[[], float]) -> Any:
 
 
 async def recorded(
-    journal: Journal, now: Callable[[], float], request: web.Request, respond: Handler
+    journal: Journal,
+    now: Callable[[], float],
+    request: web.Request,
+    respond: Handler,
+    read_form: bool = True,
 ) -> web.StreamResponse:
-    """``respond(request)``, recorded in the journal with its status (500 if it failed)."""
+    """``respond(request)``, recorded in the journal with its status (500 if it failed);
+    without ``read_form`` (a body that could not be read) no form is kept."""
     form: list[tuple[str, str]] = []
     status = 500
     extra: dict[str, Any] = {}
     request[journal_extra_key] = extra  # set now: a missing key costs an exception to read
     try:
-        form = await _read_form(request)
+        if read_form:
+            form = await _read_form(request)
         response = await respond(request)
         status = response.status
         return response

@@ -1,5 +1,7 @@
 """The one middleware every request goes through, its stages in order.
 
+0. the body is read within ``connection_timeout`` (:func:`simulator.network.read_body`);
+   a late one is answered 408 and its connection closed;
 1. the state file is saved after the answer (with ``--state-file``);
 2. the exchange is recorded in the journal (not the control API's own);
 3. ``X-AREQUESTID`` and the user headers are stamped on the answer;
@@ -26,6 +28,7 @@ from simulator.auth import authenticate, stamp_headers
 from simulator.errors import Handler, NotFoundError, error_answer
 from simulator.faults import apply_fault
 from simulator.journal import app_path_key, is_control_path, recorded, relative_path
+from simulator.network import read_body
 from simulator.store import Store
 from simulator.web.layout import using
 from simulator.web.middleware import layout_for
@@ -41,12 +44,17 @@ def make_pipeline(store: Store, state: StateFile | None = None) -> Any:
     """The middleware of :func:`simulator.app.create_app`."""
     context = store.settings.context_path
     journal, plan, now = store.journal, store.faults, store.clock.now
+    timeout = store.settings.connection_timeout
 
-    async def respond(request: web.Request, handler: Handler, path: str) -> web.StreamResponse:
-        """Stages 3 to 8, in one frame."""
+    async def respond(
+        request: web.Request, handler: Handler, path: str, unread: Exception | None
+    ) -> web.StreamResponse:
+        """Stages 3 to 8, in one frame; ``unread`` is why the body could not be read."""
         request_id = store.next_request_id()
         try:
             try:
+                if unread is not None:
+                    raise unread
                 if not is_control_path(path):
                     injected = await apply_fault(plan, path)
                     if injected is not None:
@@ -76,10 +84,15 @@ def make_pipeline(store: Store, state: StateFile | None = None) -> Any:
         path = relative_path(request.path, context)
         request[app_path_key] = path
         try:
+            unread = await read_body(request, timeout)
             if is_control_path(path):
-                return await respond(request, handler, path)
+                return await respond(request, handler, path, unread)
             return await recorded(
-                journal, now, request, lambda request: respond(request, handler, path)
+                journal,
+                now,
+                request,
+                lambda request: respond(request, handler, path, unread),
+                read_form=unread is None,
             )
         finally:
             if state is not None:

@@ -468,6 +468,7 @@ def _tag(template: str) -> str:
 
 #: What every Bitbucket route may answer whatever it is: a credential that is wrong.
 _WRONG_CREDENTIAL = _json(_ERROR, "A credential was given and is wrong, expired or revoked.")
+_BODY_TOO_SLOW = _json(_ERROR, "The body did not all arrive within connection_timeout.")
 
 
 def _derived_operation(route: web.AbstractRoute, template: str) -> dict[str, Any]:
@@ -487,7 +488,11 @@ def _derived_operation(route: web.AbstractRoute, template: str) -> dict[str, Any
         }
         return operation
     operation.update(described)
-    operation["responses"] = {"401": _WRONG_CREDENTIAL, **described["responses"]}
+    operation["responses"] = {
+        "401": _WRONG_CREDENTIAL,
+        "408": _BODY_TOO_SLOW,
+        **described["responses"],
+    }
     return operation
 
 

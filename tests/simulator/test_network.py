@@ -44,6 +44,51 @@ def test_a_connection_without_a_complete_request_is_closed(sent: bytes) -> None:
             assert other.recv(12).startswith(b"HTTP/1.1 200")
 
 
+@pytest.mark.parametrize(
+    "path",
+    ["/rest/api/1.0/projects", "/rest/oauth2/latest/token", "/_sim/clock"],
+    ids=["rest", "token-endpoint", "control"],
+)
+def test_a_body_that_does_not_all_arrive_is_answered_408_and_closed(path: str) -> None:
+    with SimulatorServer(Settings(port=0, connection_timeout=TIMEOUT)) as server:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+            head = (
+                f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
+                "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\n"
+            )
+            sock.sendall(head.encode() + b"grant_type=")  # and then nothing more
+            sock.settimeout(5)
+            answer = b""
+            started = time.monotonic()
+            while chunk := sock.recv(65536):
+                answer += chunk
+            assert time.monotonic() - started < 4
+        status, _, rest = answer.partition(b"\r\n")
+        assert status == b"HTTP/1.1 408 Request Timeout", answer
+        assert b"java.net.SocketTimeoutException" in rest
+        assert b"X-AREQUESTID" in rest
+
+
+def test_a_body_that_arrives_reaches_the_handler() -> None:
+    with SimulatorServer(Settings(port=0, connection_timeout=TIMEOUT)) as server:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+            body = b"grant_type=client_credentials"
+            head = (
+                f"POST /rest/oauth2/latest/token HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
+                "Content-Type: application/x-www-form-urlencoded\r\n"
+                f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+            )
+            sock.sendall(head.encode() + body[:5])
+            sock.sendall(body[5:])  # the body in two writes, the rest well within the timeout
+            sock.settimeout(5)
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+        # The token endpoint's own refusal, naming the grant type it read from the body.
+        assert answer.startswith(b"HTTP/1.1 400"), answer
+        assert b"client_credentials" in answer, answer
+
+
 def test_the_default_timeout_is_tomcats() -> None:
     assert Settings().connection_timeout == 20.0
 
