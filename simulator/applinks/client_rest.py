@@ -95,7 +95,10 @@ async def read_json_object(request: web.Request) -> dict[str, Any]:
     raw = await request.read()
     try:
         body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        # A lone surrogate (``"\ud800"``) parses but cannot be written back as UTF-8
+        # (RFC 8259 section 8.2): refuse it here rather than store what no answer can carry.
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except (UnicodeError, ValueError, RecursionError):
         raise BadRequestError("The request body is not valid JSON.") from None
     if not isinstance(body, dict):
         raise BadRequestError("The request body must be a JSON object.")

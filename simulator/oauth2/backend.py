@@ -7,7 +7,9 @@ the order decides which error a broken client gets.
 from __future__ import annotations
 
 import ipaddress
+import re
 import secrets
+import unicodedata
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,15 +45,35 @@ def is_loopback_host(host: str | None) -> bool:
         return False
 
 
+#: A bracketed IP literal host, with an optional port: all a netloc's brackets may be.
+_BRACKETED_HOST = re.compile(r"\[[^\[\]]*\](?::[0-9]*)?")
+
+
+def _unprintable(ch: str) -> bool:
+    """A control character (C0, DEL, C1) other than whitespace, or a lone surrogate."""
+    return unicodedata.category(ch) in ("Cc", "Cs") and not ch.isspace()
+
+
 def check_redirect(url: str, allow_http: bool) -> None:
     """Bitbucket's rules for one redirect URL; raise :class:`ClientValidationError`."""
     if len(url) > MAX_REDIRECT_LENGTH:
         raise ClientValidationError("redirects", f"A redirect URL is longer than 450: {url}")
+    if any(_unprintable(ch) for ch in url):
+        # urlsplit quietly strips leading controls ("\x01https://..."); java.net.URI, which
+        # Bitbucket parses with, refuses control characters anywhere.
+        raise ClientValidationError("redirects", f"Not a valid URL: {url}")
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:
         raise ClientValidationError("redirects", f"Not a valid URL: {url}") from None
+    host_and_port = parts.netloc.rpartition("@")[2]
+    if ("[" in host_and_port or "]" in host_and_port) and not _BRACKETED_HOST.fullmatch(
+        host_and_port
+    ):
+        # urlsplit reads "a[::1]" or "[::1]x" as the host ::1 (so "http://a[::1]/" passed as
+        # loopback); java.net.URI takes brackets only around a whole IP literal.
+        raise ClientValidationError("redirects", f"Not a valid URL: {url}")
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ClientValidationError("redirects", f"A redirect URL must be absolute: {url}")
     if parts.fragment or "#" in url:

@@ -215,6 +215,30 @@ async def test_create_with_a_body_that_is_not_a_json_object_answers_400(
     assert store.oauth2.clients == {}
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"name": "\\ud800", "redirects": ["https://packagist.example/cb"], "scope": "REPO_READ"}',
+        b'{"\\udfff": 1}',
+        b'{"name": ["\\ud83d"]}',
+        b"[" * 100_000,
+    ],
+    ids=["lone-surrogate-value", "lone-surrogate-key", "nested-surrogate", "too-deep"],
+)
+async def test_json_a_store_could_not_write_back_answers_400_and_stores_nothing(
+    client: Client, store: Store, raw: bytes
+) -> None:
+    # RFC 8259 section 8.2: a string with a lone surrogate is not interoperable text; the
+    # store cannot answer it in UTF-8, so such a client once made every later list a 500.
+    response = await client.post(
+        LATEST, data=raw, headers={**ADMIN, "Content-Type": "application/json"}
+    )
+    error = await error_of(response, 400)
+    assert error["exceptionName"] == "com.atlassian.bitbucket.rest.exception.BadRequestException"
+    assert store.oauth2.clients == {}
+    assert (await client.get(LATEST, headers=ADMIN)).status == 200
+
+
 async def test_form_encoded_post_without_no_check_fails_the_xsrf_check(
     client: Client, store: Store
 ) -> None:

@@ -249,6 +249,15 @@ def test_reset_secret_changes_it(h: Harness) -> None:
         "https://" + "a" * 450 + ".example/",
         "https://packagist.example/c b",
         "https://packagist.example:99999/cb",
+        "\x01https://packagist.example/cb",
+        "\x00https://packagist.example/cb",
+        "https://packa\x7fgist.example/cb",
+        "https://packagist.example/c\x9bb",
+        "https://packagist.example/c\ud800b",
+        "https://a[::1]/cb",
+        "http://a[::1]/cb",
+        "https://[::1]x/cb",
+        "https://[::1]]/cb",
     ],
 )
 def test_bad_redirects(url: str) -> None:
