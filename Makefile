@@ -51,6 +51,14 @@ mutants: install
 
 test: lint typecheck unit conformance conformance-node
 
+# schemathesis against /_sim/openapi.json with thousands of cases (make test runs a few
+# hundred of them inside `unit`); FUZZ_EXAMPLES cases per operation.
+FUZZ_EXAMPLES ?= 50
+.PHONY: fuzz
+fuzz: install
+	BBDC_SIM_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) BBDC_SIM_FUZZ_SECONDS=3600 \
+		$(BIN)/pytest -q tests/simulator/test_fuzz.py
+
 bench: install
 	$(BIN)/python -m bench
 

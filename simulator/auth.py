@@ -20,7 +20,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from simulator.errors import IncorrectPasswordError
-from simulator.journal import app_path, note
+from simulator.journal import app_path, is_control_path, note
 from simulator.model import AccessToken, GlobalLevel, ProjectLevel, RepoLevel, User
 from simulator.oauth1.problems import OAuth1ProblemError
 from simulator.oauth1.resource import resolve_oauth1
@@ -211,7 +211,8 @@ async def authenticate(request: web.Request, store: Store, path: str) -> web.Str
         principal = ANONYMOUS
     if principal.user is not None:
         note(request, auth=principal.method, user=principal.user.name)
-    blocked = tfa_gate(request, store, principal)
+    # The 2FA plugin guards Bitbucket's own paths; the control API is not one of them.
+    blocked = None if is_control_path(path) else tfa_gate(request, store, principal)
     if blocked is not None:
         return blocked
     request[principal_key] = principal

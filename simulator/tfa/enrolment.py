@@ -23,6 +23,8 @@ from simulator.model import User
 PENDING_COOKIE = "TFAPENDINGID"
 #: How long a password login may wait for its second factor, in seconds.
 PENDING_SECONDS = 600
+#: At most this many pending logins are kept (the oldest go first), as sessions are bounded.
+MAX_PENDING = 10_000
 #: What the authenticator app shows next to the account.
 ISSUER = "Bitbucket"
 DIGITS = 6
@@ -61,6 +63,8 @@ class TfaState:
         """Start a pending login (dropping the expired ones)."""
         for key in [k for k, p in self.pending.items() if now - p.created >= PENDING_SECONDS]:
             del self.pending[key]
+        while len(self.pending) >= MAX_PENDING:
+            del self.pending[next(iter(self.pending))]
         login = PendingLogin(id=secrets.token_hex(16), user_id=user_id, next=next_path, created=now)
         self.pending[login.id] = login
         return login

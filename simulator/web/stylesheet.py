@@ -405,10 +405,20 @@ def stylesheet_url(context_path: str) -> str:
     return context_path.rstrip("/") + STYLESHEET_PATH
 
 
+def not_modified(if_none_match: str) -> bool:
+    """Whether ``If-None-Match`` matches the stylesheet: ``*``, or its tag by the weak
+    comparison RFC 9110 §13.1.2 asks for (``W/"x"`` matches ``"x"``)."""
+    for tag in if_none_match.split(","):
+        tag = tag.strip()
+        if tag == "*" or tag.removeprefix("W/") == _ETAG:
+            return True
+    return False
+
+
 async def get_stylesheet(request: web.Request) -> web.Response:
     """``GET /s/<hash>/_/download/resources/bbdc-sim:aui/bbdc-sim.css``: the pages' stylesheet."""
     headers = {"Cache-Control": CACHE_CONTROL, "ETag": _ETAG}
-    if _ETAG in (tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")):
+    if not_modified(request.headers.get("If-None-Match", "")):
         return web.Response(status=304, headers=headers)
     return web.Response(
         body=STYLESHEET_BYTES, headers={**headers, "Content-Type": CSS_CONTENT_TYPE}

@@ -265,6 +265,15 @@ async def test_bearer_rest_call_is_blocked_with_401_naming_two_factor(
     assert "X-AUSERNAME" not in response.headers
 
 
+async def test_a_blocked_bearer_token_does_not_block_the_control_api(
+    client: Client, store: Store
+) -> None:
+    tokens = await obtain_alice_tokens(client, store)
+    await install(client)
+    response = await rest_call(client, tokens["access_token"], "/_sim/health")
+    assert response.status == 200, await response.text()
+
+
 async def test_bearer_rest_call_blocked_as_403(client: Client, store: Store) -> None:
     tokens = await obtain_alice_tokens(client, store)
     await install(client, blocked_response="403")

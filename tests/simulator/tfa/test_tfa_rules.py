@@ -128,3 +128,10 @@ def test_provisioning_uri_names_the_user_and_bitbucket() -> None:
     secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
     uri = enrolment.provisioning_uri(secret, ALICE)
     assert uri == f"otpauth://totp/Bitbucket:alice?secret={secret}&issuer=Bitbucket"
+
+
+def test_pending_logins_are_bounded_oldest_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(enrolment, "MAX_PENDING", 3)
+    state = enrolment.TfaState()
+    logins = [state.begin(user_id=1, next_path=None, now=100.0) for _ in range(5)]
+    assert list(state.pending) == [login.id for login in logins[2:]]

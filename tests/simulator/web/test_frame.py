@@ -180,6 +180,16 @@ async def test_stylesheet_is_css_cached_for_a_year(client: Client) -> None:
     assert await again.read() == b""
 
 
+@pytest.mark.parametrize("match", ["*", "W/{etag}", '"other", {etag}'])
+async def test_stylesheet_if_none_match_uses_the_weak_comparison(
+    client: Client, match: str
+) -> None:
+    etag = (await client.get(STYLESHEET_PATH)).headers["ETag"]
+    again = await client.get(STYLESHEET_PATH, headers={"If-None-Match": match.format(etag=etag)})
+    assert again.status == 304
+    assert (await client.get(STYLESHEET_PATH, headers={"If-None-Match": '"other"'})).status == 200
+
+
 async def test_stylesheet_needs_no_login_and_is_served_under_the_context(
     context_client: Client,
 ) -> None:
