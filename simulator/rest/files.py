@@ -137,12 +137,23 @@ def archive_paths(content: RepoContent, revision: Revision, raw_paths: list[str]
 # -- handlers ----------------------------------------------------------------------------------
 
 
+def _no_file_path() -> ValidationError:
+    return ValidationError("A path to a file must be supplied.", context="path")
+
+
+async def raw_without_path(request: web.Request) -> web.Response:
+    """``GET …/raw`` and ``…/raw/``: 400 naming ``path`` once the repository may be read."""
+    requested_content(request)
+    raise _no_file_path()
+
+
 async def stream_raw(request: web.Request) -> web.Response:
-    """``GET …/raw/{path}?at=``: the file's bytes; 400 without a path, 404 for a directory."""
+    """``GET …/raw/{path}?at=``: the file's bytes; 400 for a path of slashes only, 404 for a
+    directory."""
     content = requested_content(request)
-    raw_path = request.match_info.get("path", "")
+    raw_path = request.match_info["path"]
     if not raw_path.strip("/"):
-        raise ValidationError("A path to a file must be supplied.", context="path")
+        raise _no_file_path()
     revision = content.resolve(request.query.get("at"))
     path, kind = content.path_kind(revision, raw_path)
     if kind != "FILE":
@@ -213,8 +224,8 @@ async def get_archive(request: web.Request) -> web.Response:
 def routes() -> list[web.RouteDef]:
     """This area's routes."""
     return [
-        *api_routes("GET", REPO_PATH + "/raw", stream_raw),
-        *api_routes("GET", REPO_PATH + "/raw/", stream_raw),
+        *api_routes("GET", REPO_PATH + "/raw", raw_without_path),
+        *api_routes("GET", REPO_PATH + "/raw/", raw_without_path),
         *api_routes("GET", REPO_PATH + "/raw/{path:.+}", stream_raw),
         *api_routes("GET", REPO_PATH + "/browse", get_content),
         *api_routes("GET", REPO_PATH + "/browse/", get_content),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 
@@ -18,18 +19,27 @@ from simulator.seed import Catalog
 WHOAMI_PATH = "/plugins/servlet/applinks/whoami"
 
 
+#: What Java's ``Integer.parseInt`` reads: a sign and decimal digits, nothing else (Python's
+#: ``int`` would also take surrounding spaces and ``_`` between digits).
+_JAVA_INT = re.compile(r"[+-]?\d+")
+#: ``avatarSize`` is an ``int`` in Bitbucket's API.
+MAX_AVATAR_SIZE = 2**31 - 1
+
+
 def parse_avatar_size(query: Mapping[str, str]) -> int | None:
-    """The ``avatarSize`` parameter: absent, or a positive whole number (400 otherwise)."""
+    """The ``avatarSize`` parameter: absent, or a positive ``int`` (400 otherwise)."""
     raw = query.get("avatarSize")
     if raw is None:
         return None
-    try:
-        size = int(raw)
-    except ValueError:
+    if not _JAVA_INT.fullmatch(raw):
         raise ValidationError(
             f"avatarSize must be a positive whole number: '{raw}'.", context="avatarSize"
-        ) from None
-    if size < 1:
+        )
+    try:
+        size = int(raw)
+    except ValueError:  # more digits than Python converts (thousands): far out of range
+        size = 0
+    if not 1 <= size <= MAX_AVATAR_SIZE:
         raise ValidationError("avatarSize must be a positive whole number.", context="avatarSize")
     return size
 

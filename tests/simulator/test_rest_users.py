@@ -195,13 +195,31 @@ async def test_user_avatar_size_gives_a_relative_avatar_url(client: Client, pref
 
 
 @prefixes
-@pytest.mark.parametrize("size", ["0", "-48", "abc", "4.5", ""])
+@pytest.mark.parametrize(
+    "size",
+    [
+        *("0", "-48", "abc", "4.5", "", "4_8", " 48", "48 ", "2147483648", "9" * 14),
+        pytest.param("9" * 5000, id="5000-digits"),
+    ],
+)
 async def test_user_bad_avatar_size_is_400(client: Client, prefix: str, size: str) -> None:
     response = await client.get(
         f"{prefix}/users/alice", headers=basic("alice"), params={"avatarSize": size}
     )
     error = await error_of(response, 400)
     assert error["context"] == "avatarSize"
+
+
+@prefixes
+@pytest.mark.parametrize(("size", "read"), [("+48", 48), ("2147483647", 2147483647)])
+async def test_user_avatar_size_is_read_as_java_reads_an_int(
+    client: Client, prefix: str, size: str, read: int
+) -> None:
+    response = await client.get(
+        f"{prefix}/users/alice", headers=basic("alice"), params={"avatarSize": size}
+    )
+    body = validate(await response.json(), "user.json")
+    assert body["avatarUrl"] == f"/users/alice/avatar.png?s={read}"
 
 
 @prefixes
