@@ -3,6 +3,7 @@ nextPageStart?}`` out. ``nextPageStart`` is present only when another page follo
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -11,6 +12,18 @@ from simulator.errors import ValidationError
 
 T = TypeVar("T")
 DEFAULT_LIMIT = 25
+#: What Java's ``Integer.parseInt`` (Jersey's ``int`` parameters) reads: a sign and digits,
+#: no spaces or underscores (Python's ``int()`` takes both), at most ``2**31 - 1``.
+JAVA_INT = re.compile(r"[+-]?[0-9]+")
+JAVA_INT_MAX = 2**31 - 1
+
+
+def java_int(raw: str) -> int | None:
+    """``raw`` read as Java reads an ``int``; ``None`` if Java would refuse it."""
+    if not JAVA_INT.fullmatch(raw) or len(raw.lstrip("+-").lstrip("0")) > 10:
+        return None
+    value = int(raw)
+    return value if -(2**31) <= value <= JAVA_INT_MAX else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,10 +47,9 @@ def _non_negative(query: Mapping[str, str], name: str, default: int) -> int:
     raw = query.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationError(f"{name} must be a whole number: '{raw}'.", context=name) from None
+    value = java_int(raw)
+    if value is None:
+        raise ValidationError(f"{name} must be a whole number: '{raw}'.", context=name)
     if value < 0:
         raise ValidationError(f"{name} must not be negative.", context=name)
     return value

@@ -29,8 +29,8 @@ from typing import Any
 from simulator.content import ARCHIVE_FORMATS
 from simulator.contract import handler_key
 from simulator.contract.spec import (
+    PAGING,
     STRING,
-    WHOLE,
     Operation,
     Schema,
     empty,
@@ -99,24 +99,6 @@ def exact(values: Iterable[str], *, blank: bool = True) -> Schema:
 
 
 # -- shared pieces ---------------------------------------------------------------------------
-
-#: A query parameter sent empty (``?start=``): Jersey reads it as absent, and so do the handlers.
-BLANK: Schema = {"const": ""}
-#: :data:`simulator.contract.spec.PAGING`, with the empty value :mod:`simulator.paging` takes
-#: for the default (as Jersey does for an empty ``int`` parameter).
-PAGING: tuple[dict[str, Any], ...] = (
-    query(
-        "start",
-        {"anyOf": [WHOLE, BLANK]},
-        "Index of the first item of the page (default 0, also when empty).",
-    ),
-    query(
-        "limit",
-        {"anyOf": [{"type": "integer", "minimum": 1}, BLANK]},
-        "Page size (default 25, also when empty); capped at the server's maximum "
-        "(1000 by default).",
-    ),
-)
 
 #: Jersey's ``Boolean``: ``true`` in any case is true, any other text false (never a 400).
 JERSEY_BOOLEAN: Schema = {

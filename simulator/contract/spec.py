@@ -61,12 +61,22 @@ def header(name: str, schema: Schema, description: str = "") -> dict[str, Any]:
     return parameter
 
 
+#: A query parameter sent empty (``?start=``): Jersey reads it as absent, and so do handlers.
+BLANK: Schema = {"const": ""}
+#: A Java ``int`` (what Jersey's ``int`` parameters take): 400 beyond it.
+JAVA_INT_MAX = 2**31 - 1
+
 PAGING: tuple[dict[str, Any], ...] = (
-    query("start", WHOLE, "Index of the first item of the page (default 0)."),
+    query(
+        "start",
+        {"anyOf": [{"type": "integer", "minimum": 0, "maximum": JAVA_INT_MAX}, BLANK]},
+        "Index of the first item of the page (default 0, also when empty).",
+    ),
     query(
         "limit",
-        {"type": "integer", "minimum": 1},
-        "Page size (default 25); capped at the server's maximum (1000 by default).",
+        {"anyOf": [{"type": "integer", "minimum": 1, "maximum": JAVA_INT_MAX}, BLANK]},
+        "Page size (default 25, also when empty); capped at the server's maximum "
+        "(1000 by default).",
     ),
 )
 

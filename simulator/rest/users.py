@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 
@@ -11,7 +10,7 @@ from aiohttp import web
 from simulator.auth import Principal
 from simulator.errors import AuthorisationError, NoSuchUserError, ValidationError, json_response
 from simulator.model import User
-from simulator.paging import page_of
+from simulator.paging import JAVA_INT_MAX, java_int, page_of
 from simulator.rest import api_routes, caller, page_request, store_of
 from simulator.rest.serializers import user_json
 from simulator.seed import Catalog
@@ -21,9 +20,8 @@ WHOAMI_PATH = "/plugins/servlet/applinks/whoami"
 
 #: What Java's ``Integer.parseInt`` reads: a sign and decimal digits, nothing else (Python's
 #: ``int`` would also take surrounding spaces and ``_`` between digits).
-_JAVA_INT = re.compile(r"[+-]?\d+")
 #: ``avatarSize`` is an ``int`` in Bitbucket's API.
-MAX_AVATAR_SIZE = 2**31 - 1
+MAX_AVATAR_SIZE = JAVA_INT_MAX
 
 
 def parse_avatar_size(query: Mapping[str, str]) -> int | None:
@@ -31,14 +29,11 @@ def parse_avatar_size(query: Mapping[str, str]) -> int | None:
     raw = query.get("avatarSize")
     if raw is None:
         return None
-    if not _JAVA_INT.fullmatch(raw):
+    size = java_int(raw)
+    if size is None:
         raise ValidationError(
             f"avatarSize must be a positive whole number: '{raw}'.", context="avatarSize"
         )
-    try:
-        size = int(raw)
-    except ValueError:  # more digits than Python converts (thousands): far out of range
-        size = 0
     if not 1 <= size <= MAX_AVATAR_SIZE:
         raise ValidationError("avatarSize must be a positive whole number.", context="avatarSize")
     return size

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from simulator.errors import ValidationError
-from simulator.paging import PageRequest, page_of, page_of_chunks
+from simulator.paging import PageRequest, java_int, page_of, page_of_chunks
 
 
 def test_defaults_are_start_0_limit_25() -> None:
@@ -25,6 +25,12 @@ def test_oversize_limit_is_capped() -> None:
         ({"start": "abc"}, "start"),
         ({"start": "-5"}, "start"),
         ({"start": "1.5"}, "start"),
+        # What Python's int() takes and Java's Integer.parseInt does not:
+        ({"limit": "1_0"}, "limit"),
+        ({"start": " 0"}, "start"),
+        ({"start": "0 "}, "start"),
+        ({"limit": "\uff11"}, "limit"),  # a full-width digit
+        ({"start": "2147483648"}, "start"),  # beyond a Java int
     ],
 )
 def test_malformed_values_are_rejected_naming_the_parameter(
@@ -33,6 +39,14 @@ def test_malformed_values_are_rejected_naming_the_parameter(
     with pytest.raises(ValidationError) as caught:
         PageRequest.from_query(query, 1000)
     assert caught.value.context == context
+
+
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [("+7", 7), ("007", 7), ("0000000000002147483647", 2**31 - 1), ("-2147483648", -(2**31))],
+)
+def test_java_int_reads_what_java_reads(raw: str, value: int) -> None:
+    assert java_int(raw) == value
 
 
 def test_next_page_start_only_when_another_page_follows() -> None:
