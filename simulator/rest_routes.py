@@ -1,20 +1,66 @@
-"""Every route of Bitbucket's REST APIs the simulator serves, gathered from their areas."""
+"""Every route of Bitbucket's REST APIs the simulator serves.
+
+``application-properties`` is served by its handler directly (it is what a client asks
+first); every other area's handlers are :func:`~simulator.lazy.lazy`, so their modules (and
+the content and archive code behind them) are imported on their first request.
+"""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from simulator.rest import access_tokens, files, projects, properties, refs, repos, users
+from simulator.lazy import lazy
+from simulator.rest import REPO_PATH, api_routes, properties
+
+#: Bitbucket's servlet naming the caller (served with the users).
+WHOAMI_PATH = "/plugins/servlet/applinks/whoami"
+#: The personal access token REST, beside the API's own prefixes.
+ACCESS_TOKEN_PREFIXES = ("/rest/access-tokens/1.0", "/rest/access-tokens/latest")
+
+#: (method, path under /rest/api/{1.0,latest}, handler as module:function)
+API: tuple[tuple[str, str, str], ...] = (
+    ("GET", "/users", "simulator.rest.users:get_users"),
+    ("GET", "/users/{userSlug}", "simulator.rest.users:get_user"),
+    ("GET", "/projects", "simulator.rest.projects:get_projects"),
+    ("GET", "/projects/{projectKey}", "simulator.rest.projects:get_project"),
+    ("GET", "/repos", "simulator.rest.repos:get_repositories"),
+    ("GET", "/projects/{projectKey}/repos", "simulator.rest.repos:get_project_repositories"),
+    ("GET", REPO_PATH, "simulator.rest.repos:get_repository"),
+    ("GET", REPO_PATH + "/branches", "simulator.rest.refs:get_branches"),
+    ("GET", REPO_PATH + "/branches/default", "simulator.rest.refs:get_default_branch_deprecated"),
+    ("GET", REPO_PATH + "/default-branch", "simulator.rest.refs:get_default_branch"),
+    ("GET", REPO_PATH + "/tags", "simulator.rest.refs:get_tags"),
+    ("GET", REPO_PATH + "/tags/{name:.+}", "simulator.rest.refs:get_tag"),
+    ("GET", REPO_PATH + "/commits/{commitId}", "simulator.rest.refs:get_commit"),
+    ("GET", REPO_PATH + "/raw", "simulator.rest.files:raw_without_path"),
+    ("GET", REPO_PATH + "/raw/", "simulator.rest.files:raw_without_path"),
+    ("GET", REPO_PATH + "/raw/{path:.+}", "simulator.rest.files:stream_raw"),
+    ("GET", REPO_PATH + "/browse", "simulator.rest.files:get_content"),
+    ("GET", REPO_PATH + "/browse/", "simulator.rest.files:get_content"),
+    ("GET", REPO_PATH + "/browse/{path:.+}", "simulator.rest.files:get_content"),
+    ("GET", REPO_PATH + "/files", "simulator.rest.files:stream_files"),
+    ("GET", REPO_PATH + "/files/", "simulator.rest.files:stream_files"),
+    ("GET", REPO_PATH + "/files/{path:.+}", "simulator.rest.files:stream_files"),
+    ("GET", REPO_PATH + "/archive", "simulator.rest.files:get_archive"),
+)
+
+#: (method, path under /rest/access-tokens/{1.0,latest}, handler as module:function)
+ACCESS_TOKENS: tuple[tuple[str, str, str], ...] = (
+    ("GET", "/users/{userSlug}", "simulator.rest.access_tokens:get_access_tokens"),
+    ("PUT", "/users/{userSlug}", "simulator.rest.access_tokens:create_access_token"),
+    ("GET", "/users/{userSlug}/{tokenId}", "simulator.rest.access_tokens:get_access_token"),
+    ("POST", "/users/{userSlug}/{tokenId}", "simulator.rest.access_tokens:update_access_token"),
+    ("DELETE", "/users/{userSlug}/{tokenId}", "simulator.rest.access_tokens:delete_access_token"),
+)
 
 
 def routes() -> list[web.RouteDef]:
     """All REST routes."""
-    return [
-        *properties.routes(),
-        *users.routes(),
-        *projects.routes(),
-        *repos.routes(),
-        *refs.routes(),
-        *files.routes(),
-        *access_tokens.routes(),
-    ]
+    table = properties.routes()
+    for method, path, target in API:
+        table += api_routes(method, path, lazy(target))
+    table.append(web.get(WHOAMI_PATH, lazy("simulator.rest.users:whoami")))
+    for method, path, target in ACCESS_TOKENS:
+        handler = lazy(target)
+        table += [web.route(method, prefix + path, handler) for prefix in ACCESS_TOKEN_PREFIXES]
+    return table

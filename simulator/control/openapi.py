@@ -17,6 +17,7 @@ from aiohttp import hdrs, web
 from simulator.contract import describe
 from simulator.contract.components import component_schemas
 from simulator.journal import is_control_path
+from simulator.lazy import resolve
 from simulator.settings import Settings
 from simulator.store import Store
 
@@ -454,7 +455,7 @@ def _methods(route: web.AbstractRoute) -> list[str]:
 
 
 def _summary(handler: Any) -> str:
-    doc = (getattr(handler, "__doc__", None) or "").strip()
+    doc = (getattr(resolve(handler), "__doc__", None) or "").strip()
     return doc.splitlines()[0] if doc else ""
 
 

@@ -14,6 +14,8 @@ from simulator.store import Store
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 API_PREFIXES = ("/rest/api/1.0", "/rest/api/latest")
+#: A repository's path under the API prefixes.
+REPO_PATH = "/projects/{projectKey}/repos/{repositorySlug}"
 
 
 def api_routes(method: str, path: str, handler: Handler) -> list[web.RouteDef]:

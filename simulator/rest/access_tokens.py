@@ -36,7 +36,7 @@ from simulator.errors import (
 )
 from simulator.model import AccessToken, User
 from simulator.paging import page_of
-from simulator.rest import Handler, caller, page_request, store_of
+from simulator.rest import caller, page_request, store_of
 from simulator.rest.serializers import user_json
 from simulator.store import Store
 
@@ -340,18 +340,3 @@ async def delete_access_token(request: web.Request) -> web.Response:
     token = find_token(store, owner, request.match_info["tokenId"])
     del store.access_tokens[token.id]
     return web.Response(status=204)
-
-
-def _routes(method: str, path: str, handler: Handler) -> list[web.RouteDef]:
-    return [web.route(method, prefix + path, handler) for prefix in PREFIXES]
-
-
-def routes() -> list[web.RouteDef]:
-    """The access-token REST routes under both prefixes."""
-    return [
-        *_routes("GET", "/users/{userSlug}", get_access_tokens),
-        *_routes("PUT", "/users/{userSlug}", create_access_token),
-        *_routes("GET", "/users/{userSlug}/{tokenId}", get_access_token),
-        *_routes("POST", "/users/{userSlug}/{tokenId}", update_access_token),
-        *_routes("DELETE", "/users/{userSlug}/{tokenId}", delete_access_token),
-    ]

@@ -24,8 +24,8 @@ from simulator.content import (
 )
 from simulator.errors import NoSuchPathError, ValidationError, json_response
 from simulator.paging import PageRequest, page_of
-from simulator.rest import api_routes, page_request
-from simulator.rest.refs import REPO_PATH, requested_content
+from simulator.rest import page_request
+from simulator.rest.refs import requested_content
 
 TEXT_CONTENT_TYPE = "text/plain;charset=UTF-8"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -219,19 +219,3 @@ async def get_archive(request: web.Request) -> web.Response:
         "Content-Disposition": content_disposition(filename),
     }
     return web.Response(body=data, headers=headers)
-
-
-def routes() -> list[web.RouteDef]:
-    """This area's routes."""
-    return [
-        *api_routes("GET", REPO_PATH + "/raw", raw_without_path),
-        *api_routes("GET", REPO_PATH + "/raw/", raw_without_path),
-        *api_routes("GET", REPO_PATH + "/raw/{path:.+}", stream_raw),
-        *api_routes("GET", REPO_PATH + "/browse", get_content),
-        *api_routes("GET", REPO_PATH + "/browse/", get_content),
-        *api_routes("GET", REPO_PATH + "/browse/{path:.+}", get_content),
-        *api_routes("GET", REPO_PATH + "/files", stream_files),
-        *api_routes("GET", REPO_PATH + "/files/", stream_files),
-        *api_routes("GET", REPO_PATH + "/files/{path:.+}", stream_files),
-        *api_routes("GET", REPO_PATH + "/archive", get_archive),
-    ]

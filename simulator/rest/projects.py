@@ -12,7 +12,7 @@ from simulator.auth import Principal
 from simulator.errors import ValidationError, json_response
 from simulator.model import Project, ProjectLevel, User
 from simulator.paging import page_of
-from simulator.rest import access_of, api_routes, caller, page_request, store_of
+from simulator.rest import access_of, caller, page_request, store_of
 from simulator.rest.serializers import project_json
 from simulator.seed import Catalog
 
@@ -74,11 +74,3 @@ async def get_project(request: web.Request) -> web.Response:
     store = store_of(request)
     project = access_of(request).project(caller(request), request.match_info["projectKey"])
     return json_response(render_project(store.catalog, project, store.base_url))
-
-
-def routes() -> list[web.RouteDef]:
-    """This area's routes."""
-    return [
-        *api_routes("GET", "/projects", get_projects),
-        *api_routes("GET", "/projects/{projectKey}", get_project),
-    ]

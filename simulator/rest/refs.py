@@ -14,9 +14,8 @@ from aiohttp import web
 from simulator.content import DISPLAY_ID_LENGTH, Commit, Ref, RepoContent, content_of
 from simulator.errors import NoSuchCommitError, NoSuchTagError, ValidationError, json_response
 from simulator.paging import page_of
-from simulator.rest import access_of, api_routes, caller, page_request, store_of
+from simulator.rest import access_of, caller, page_request, store_of
 
-REPO_PATH = "/projects/{projectKey}/repos/{repositorySlug}"
 ORDERS = ("ALPHABETICAL", "MODIFICATION")
 #: UNCONFIRMED: the order Bitbucket uses when ``orderBy`` is absent (the UI lists by modification).
 DEFAULT_ORDER = "MODIFICATION"
@@ -160,15 +159,3 @@ async def get_commit(request: web.Request) -> web.Response:
     if commit is None:
         raise NoSuchCommitError(commit_id)
     return json_response(commit_json(commit))
-
-
-def routes() -> list[web.RouteDef]:
-    """This area's routes."""
-    return [
-        *api_routes("GET", REPO_PATH + "/branches", get_branches),
-        *api_routes("GET", REPO_PATH + "/branches/default", get_default_branch_deprecated),
-        *api_routes("GET", REPO_PATH + "/default-branch", get_default_branch),
-        *api_routes("GET", REPO_PATH + "/tags", get_tags),
-        *api_routes("GET", REPO_PATH + "/tags/{name:.+}", get_tag),
-        *api_routes("GET", REPO_PATH + "/commits/{commitId}", get_commit),
-    ]

@@ -21,7 +21,7 @@ from simulator.auth import Principal
 from simulator.errors import ValidationError, json_response
 from simulator.model import Project, RepoLevel, Repository
 from simulator.paging import page_json, page_of_chunks
-from simulator.rest import access_of, api_routes, caller, page_request, store_of
+from simulator.rest import access_of, caller, page_request, store_of
 from simulator.rest.projects import owner_of
 from simulator.rest.serializers import repository_json
 from simulator.seed import Catalog
@@ -230,12 +230,3 @@ async def get_repository(request: web.Request) -> web.Response:
     return json_response(
         render_repository(store.catalog, repo, store.base_url, store.config.version)
     )
-
-
-def routes() -> list[web.RouteDef]:
-    """This area's routes."""
-    return [
-        *api_routes("GET", "/repos", get_repositories),
-        *api_routes("GET", "/projects/{projectKey}/repos", get_project_repositories),
-        *api_routes("GET", "/projects/{projectKey}/repos/{repositorySlug}", get_repository),
-    ]

@@ -11,16 +11,11 @@ from simulator.auth import Principal
 from simulator.errors import AuthorisationError, NoSuchUserError, ValidationError, json_response
 from simulator.model import User
 from simulator.paging import JAVA_INT_MAX, java_int, page_of
-from simulator.rest import api_routes, caller, page_request, store_of
+from simulator.rest import caller, page_request, store_of
 from simulator.rest.serializers import user_json
 from simulator.seed import Catalog
 
-WHOAMI_PATH = "/plugins/servlet/applinks/whoami"
-
-
-#: What Java's ``Integer.parseInt`` reads: a sign and decimal digits, nothing else (Python's
-#: ``int`` would also take surrounding spaces and ``_`` between digits).
-#: ``avatarSize`` is an ``int`` in Bitbucket's API.
+#: ``avatarSize`` is an ``int`` in Bitbucket's API (read by :func:`simulator.paging.java_int`).
 MAX_AVATAR_SIZE = JAVA_INT_MAX
 
 
@@ -102,12 +97,3 @@ async def whoami(request: web.Request) -> web.Response:
         body=(user.name if user is not None else "").encode(),
         headers={"Content-Type": "text/plain;charset=UTF-8"},
     )
-
-
-def routes() -> list[web.RouteDef]:
-    """This area's routes."""
-    return [
-        *api_routes("GET", "/users", get_users),
-        *api_routes("GET", "/users/{userSlug}", get_user),
-        web.get(WHOAMI_PATH, whoami),
-    ]

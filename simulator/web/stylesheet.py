@@ -408,8 +408,8 @@ def stylesheet_url(context_path: str) -> str:
 def not_modified(if_none_match: str) -> bool:
     """Whether ``If-None-Match`` matches the stylesheet: ``*``, or its tag by the weak
     comparison RFC 9110 §13.1.2 asks for (``W/"x"`` matches ``"x"``)."""
-    for tag in if_none_match.split(","):
-        tag = tag.strip()
+    for given in if_none_match.split(","):
+        tag = given.strip()
         if tag == "*" or tag.removeprefix("W/") == _ETAG:
             return True
     return False
