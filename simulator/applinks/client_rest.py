@@ -18,6 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
+from simulator.applinks.paths import CLIENT_PREFIXES
 from simulator.auth import principal_of
 from simulator.errors import (
     AuthenticationRequiredError,
@@ -34,7 +35,7 @@ from simulator.oauth2.models import OAuth2Client
 from simulator.oauth2.scopes import Scope, ScopeError, parse_scopes
 from simulator.store import Store
 
-PREFIXES = ("/rest/oauth2/1.0", "/rest/oauth2/latest")
+PREFIXES = CLIENT_PREFIXES
 #: Fields of ``RestClientEntity`` a body may carry but that the server assigns.
 READ_ONLY_FIELDS = frozenset({"id", "clientId", "clientSecret", "userKey"})
 WRITABLE_FIELDS = ("name", "redirects", "scope")
@@ -193,18 +194,3 @@ async def reset_client_secret(request: web.Request) -> web.Response:
     store = _store(request)
     client = store.oauth2.reset_secret(_client(store, request.match_info["clientId"]))
     return json_response(client.to_json())
-
-
-def routes() -> list[web.RouteDef]:
-    """The client resource under both REST versions."""
-    table: list[web.RouteDef] = []
-    for prefix in PREFIXES:
-        table += [
-            web.get(prefix + "/client", get_clients),
-            web.post(prefix + "/client", create_client),
-            web.put(prefix + "/client/reset/{clientId}", reset_client_secret),
-            web.get(prefix + "/client/{id}", get_client),
-            web.put(prefix + "/client/{id}", update_client),
-            web.delete(prefix + "/client/{id}", delete_client),
-        ]
-    return table

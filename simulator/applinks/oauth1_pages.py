@@ -29,12 +29,10 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from simulator.applinks import paths
 from simulator.applinks.pages import (
     GENERIC_APPLICATION,
-    LIST_PATH,
-    NEW_OAUTH1_PATH,
     NOT_SAVED,
-    SERVLET,
     Form,
     banner,
     checked_form,
@@ -51,12 +49,13 @@ from simulator.applinks.pages import (
     refuse,
     store_of,
 )
+from simulator.applinks.paths import LIST_PATH, NEW_OAUTH1_PATH
 from simulator.oauth1.backend import MAX_FIELD_LENGTH, OAuth1ValidationError, is_http_url
 from simulator.oauth1.models import OAuth1Link, PendingLink
 from simulator.store import Store
 from simulator.web.pages import escape, html_response, redirect, render
 
-LINK_APPLICATIONS_PATH = NEW_OAUTH1_PATH + "/link"
+LINK_APPLICATIONS_PATH = paths.LINK_APPLICATIONS_PATH
 
 #: What real Bitbucket says when the Application URL does not answer (it always does here).
 NO_RESPONSE = (
@@ -550,18 +549,3 @@ async def delete_oauth1_link_page(request: web.Request) -> web.Response:
         return form
     delete_oauth1_link(store, found)
     return redirect(store.base_url + LIST_PATH, status=303)
-
-
-def routes() -> list[web.RouteDef]:
-    """The OAuth 1 admin pages."""
-    one = SERVLET + "/oauth1/{id}"
-    return [
-        web.get(NEW_OAUTH1_PATH, get_new_oauth1_link),
-        web.post(NEW_OAUTH1_PATH, post_application_url),
-        web.get(LINK_APPLICATIONS_PATH, get_link_applications),
-        web.post(LINK_APPLICATIONS_PATH, post_link_applications),
-        web.get(one + "/edit", get_edit_oauth1_link),
-        web.post(one + "/edit", update_oauth1_link),
-        web.get(one + "/delete", get_delete_oauth1_link),
-        web.post(one + "/delete", delete_oauth1_link_page),
-    ]

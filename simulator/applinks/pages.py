@@ -33,6 +33,13 @@ from urllib.parse import parse_qsl, urlencode
 
 from aiohttp import web
 
+from simulator.applinks.paths import (
+    CREATE_PATH,
+    LIST_PATH,
+    NEW_INCOMING_PATH,
+    NEW_OAUTH1_PATH,
+    SERVLET,
+)
 from simulator.auth import principal_of
 from simulator.keys import store_key
 from simulator.oauth1.models import OAuth1Link, OAuth1PageState, PendingLink
@@ -42,13 +49,6 @@ from simulator.oauth2.models import OAuth2Client
 from simulator.oauth2.scopes import FORM_SCOPES, SCOPE_INFO, Scope, closure
 from simulator.store import Store
 from simulator.web.pages import escape, html_response, redirect, render, xsrf_ok, xsrf_token
-
-SERVLET = "/plugins/servlet/applinks"
-LIST_PATH = SERVLET + "/listApplicationLinks"
-CREATE_PATH = SERVLET + "/createLink"
-NEW_INCOMING_PATH = SERVLET + "/oauth2/incoming/new"
-#: The first OAuth 1 page ("Atlassian product"): the Application URL.
-NEW_OAUTH1_PATH = SERVLET + "/oauth1/new"
 
 #: Application type and direction values of the "Create link" dialog.
 ATLASSIAN = "atlassian"
@@ -758,21 +758,3 @@ async def delete_client(request: web.Request) -> web.Response:
         return form
     store.oauth2.delete_client(found)
     return redirect(store.base_url + LIST_PATH, status=303)
-
-
-def routes() -> list[web.RouteDef]:
-    """The admin pages."""
-    one = SERVLET + "/oauth2/{id}"
-    return [
-        web.get(LIST_PATH, list_application_links),
-        web.get(CREATE_PATH, get_create_link),
-        web.post(CREATE_PATH, post_create_link),
-        web.get(NEW_INCOMING_PATH, get_new_incoming_link),
-        web.post(NEW_INCOMING_PATH, create_incoming_link),
-        web.get(one + "/credentials", get_client_credentials),
-        web.post(one + "/credentials", reset_client_secret),
-        web.get(one + "/edit", get_edit_client),
-        web.post(one + "/edit", update_client),
-        web.get(one + "/delete", get_delete_client),
-        web.post(one + "/delete", delete_client),
-    ]

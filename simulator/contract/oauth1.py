@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulator.applinks import oauth1_pages, pages
+from simulator.applinks import oauth1_pages, pages, paths
 from simulator.contract import handler_key
 from simulator.contract.spec import (
     ERROR,
@@ -508,7 +508,7 @@ def _posted(responses: dict[str, dict[str, Any]], body: dict[str, Any]) -> Opera
     return op(parameters=[XSRF_HEADER], body=body, responses=responses)
 
 
-_LIST_LOCATION = _ends_with(pages.LIST_PATH)
+_LIST_LOCATION = _ends_with(paths.LIST_PATH)
 
 LIST = _page(_gated({"200": html("The application links, sorted by name.")}, post=False))
 GET_CREATE_LINK = _page(
@@ -522,7 +522,7 @@ POST_CREATE_LINK = _posted(
                 "+ Incoming: to the OAuth 2 incoming-link form.",
                 {
                     "type": "string",
-                    "pattern": f"(?:{pages.NEW_OAUTH1_PATH}|{pages.NEW_INCOMING_PATH})$",
+                    "pattern": f"(?:{paths.NEW_OAUTH1_PATH}|{paths.NEW_INCOMING_PATH})$",
                 },
             ),
             "400": html(

@@ -14,7 +14,6 @@ from typing import Any
 
 from aiohttp import web
 
-from simulator.applinks.pages import link_name_taken
 from simulator.config import ConfigError
 from simulator.contract import hidden
 from simulator.control import parsing
@@ -210,6 +209,8 @@ async def create_applink(request: web.Request) -> web.Response:
     """Create an incoming link in one call, as an admin would on the admin pages."""
     store = _store(request)
     wanted = parsing.applink(await _json_body(request))
+    from simulator.applinks.pages import link_name_taken  # the pages load on first use
+
     if link_name_taken(store, wanted.name):
         raise ValidationError(f"An application named {wanted.name} already exists.", "name")
     if isinstance(wanted, parsing.OAuth1LinkRequest):

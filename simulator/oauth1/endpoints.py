@@ -54,6 +54,9 @@ from simulator.model import User
 from simulator.oauth1 import validator
 from simulator.oauth1.message import SignedRequest, signed_request
 from simulator.oauth1.models import Authorization, OAuth1Link, RequestToken
+from simulator.oauth1.paths import (
+    AUTHORIZE_PATH,
+)
 from simulator.oauth1.problems import (
     PERMISSION_DENIED,
     TOKEN_EXPIRED,
@@ -68,10 +71,6 @@ from simulator.tfa import policy as tfa_policy
 from simulator.web.login import login_url
 from simulator.web.pages import escape, html_response, redirect, render, xsrf_ok, xsrf_token
 
-SERVLET = "/plugins/servlet/oauth"
-REQUEST_TOKEN_PATH = SERVLET + "/request-token"
-AUTHORIZE_PATH = SERVLET + "/authorize"
-ACCESS_TOKEN_PATH = SERVLET + "/access-token"
 PRODUCT = "Bitbucket"
 TEXT_PLAIN = "text/plain"
 #: ``ResponseHeaderUtil.preventCrossFrameClickJacking``, and never cached.
@@ -337,15 +336,3 @@ async def post_authorize(request: web.Request) -> web.Response:
             store, link, token, user, atl_token=xsrf_token(store, request), callback=callback
         )
     return back_to_consumer(store, token)
-
-
-def routes() -> list[web.RouteDef]:
-    """The three servlets."""
-    return [
-        web.post(REQUEST_TOKEN_PATH, post_request_token),
-        web.get(REQUEST_TOKEN_PATH, get_token_servlet),
-        web.get(AUTHORIZE_PATH, get_authorize),
-        web.post(AUTHORIZE_PATH, post_authorize),
-        web.post(ACCESS_TOKEN_PATH, post_access_token),
-        web.get(ACCESS_TOKEN_PATH, get_token_servlet),
-    ]

@@ -25,6 +25,7 @@ from oauthlib.oauth1.rfc5849 import signature as oauth_signature
 
 from simulator.config import OAuth1Config
 from simulator.oauth1.backend import OAuth1Backend
+from simulator.oauth1.paths import is_oauth_header
 from simulator.oauth1.problems import (
     SIGNATURE_METHOD_REJECTED,
     TIMESTAMP_REFUSED,
@@ -51,11 +52,6 @@ SPLIT_ADVICE = (
     "Send every OAuth protocol parameter in one place: the Authorization header, the form "
     "body or the query string."
 )
-
-
-def is_oauth_header(value: str | None) -> bool:
-    """Whether an ``Authorization`` header uses the OAuth scheme."""
-    return bool(value) and (value or "").strip().split(" ", 1)[0].lower() == "oauth"
 
 
 def canonical_url(url: str) -> str:

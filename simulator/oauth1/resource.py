@@ -26,12 +26,12 @@ from aiohttp import web
 
 from simulator.journal import app_path
 from simulator.model import User
-from simulator.oauth1.message import SignedRequest, is_oauth_header, signed_request
+from simulator.oauth1.paths import is_oauth_header
 from simulator.oauth1.problems import PERMISSION_DENIED, OAuth1ProblemError
-from simulator.oauth1.validator import verify_access, verify_signature_only
 
 if TYPE_CHECKING:
     from simulator.auth import Principal
+    from simulator.oauth1.message import SignedRequest
     from simulator.store import Store
 
 #: The OAuth servlets (request-token, authorize, access-token); not REST authentication.
@@ -53,12 +53,15 @@ async def resolve_oauth1(request: web.Request, store: Store) -> Principal | None
         return None
     if app_path(request, store.settings.context_path).startswith(SERVLET_PREFIX):
         return None
+    from simulator.oauth1.message import signed_request  # oauthlib: on the first OAuth 1 call
+
     return resolve_signed(store, await signed_request(request))
 
 
 def resolve_signed(store: Store, signed: SignedRequest) -> Principal:
     """The principal of a parsed signed request (the synchronous core of resolve_oauth1)."""
     from simulator.auth import Principal  # simulator.auth will import this module
+    from simulator.oauth1.validator import verify_access, verify_signature_only
 
     backend = store.oauth1
     if signed.present("oauth_token"):
