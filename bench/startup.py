@@ -3,8 +3,9 @@ simulator vs a bare aiohttp app serving that path.
 
 Each run spawns the process, reads its ready line to learn the port, then polls the REST
 path every millisecond until it answers 200. A REST answer rather than ``/_sim/health``,
-which would hide work the simulator does lazily on its first Bitbucket request. Runs are interleaved (simulator, baseline,
-simulator, ...) after one untimed warm-up pair, and the medians are compared.
+which would hide work the simulator does lazily on its first Bitbucket request. Runs are
+interleaved (simulator, baseline, simulator, ...) after one untimed warm-up pair, and the
+medians are compared.
 """
 
 from __future__ import annotations

@@ -87,3 +87,20 @@ def test_a_qa_feature_runs_with_no_python_beside_it(installed: tuple[Path, Path]
     )
     assert only.returncode == 0, only.stdout[-3000:] + only.stderr[-2000:]
     assert "PASSED: 1 passed, 0 failed" in only.stdout
+
+
+def test_the_openapi_document_has_its_answer_schemas_from_the_wheel(
+    installed: tuple[Path, Path],
+) -> None:
+    bin_dir, project = installed
+    script = (
+        "from simulator.contract.components import component_schemas, schema_dir\n"
+        "print(schema_dir())\n"
+        "print(sorted(component_schemas())[:3], 'repository' in component_schemas())\n"
+    )
+    done = run([str(bin_dir / "python"), "-c", script], project)
+    assert done.returncode == 0, done.stderr
+    folder, names = done.stdout.splitlines()
+    assert str(bin_dir.parent) in folder
+    assert folder.endswith("simulator/schemas")
+    assert names.endswith("True")
