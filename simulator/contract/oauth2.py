@@ -25,6 +25,7 @@ from simulator.contract.spec import (
     STRING,
     Operation,
     Schema,
+    either,
     empty,
     error,
     form_body,
@@ -35,6 +36,7 @@ from simulator.contract.spec import (
     query,
     redirect,
     ref,
+    with_headers,
 )
 from simulator.oauth2 import authorize, consent, token_endpoint
 from simulator.oauth2.backend import MAX_REDIRECT_LENGTH
@@ -51,28 +53,6 @@ _PAGE_HEADERS: dict[str, Any] = {
     **_NO_STORE,
     "X-Frame-Options": {"required": True, "schema": {"const": "SAMEORIGIN"}},
 }
-
-
-def _with_headers(answer: dict[str, Any], headers: dict[str, Any]) -> dict[str, Any]:
-    """An answer with more (declared) response headers."""
-    return {**answer, "headers": {**answer.get("headers", {}), **headers}}
-
-
-def _either(description: str, *answers: dict[str, Any]) -> dict[str, Any]:
-    """One status in several media types: the answers' contents merged (a header is required
-    only where every one of them carries it)."""
-    content: dict[str, Any] = {}
-    for answer in answers:
-        content.update(answer.get("content", {}))
-    merged: dict[str, Any] = {"description": description, "content": content}
-    headers: dict[str, Any] = {}
-    for answer in answers:
-        for name, declared in answer.get("headers", {}).items():
-            everywhere = all(name in other.get("headers", {}) for other in answers)
-            headers[name] = {**declared, "required": bool(declared.get("required")) and everywhere}
-    if headers:
-        merged["headers"] = headers
-    return merged
 
 
 _SCOPE_NAMES = "|".join(scope.name for scope in Scope)
@@ -143,7 +123,7 @@ _AUTHORIZE_QUERY = [
 
 def _see_other(description: str) -> dict[str, Any]:
     """Authorize's answer: a 303, never cached."""
-    return _with_headers(redirect(description), _NO_STORE)
+    return with_headers(redirect(description), _NO_STORE)
 
 
 _GET_AUTHORIZE = op(
@@ -198,12 +178,12 @@ _POST_AUTHORIZE = op(
             "invalid_scope or access_denied (a decision other than `allow`), with `state` "
             "when not blank; success: `{redirect_uri}?code=...[&state=...]`."
         ),
-        "401": _either(
+        "401": either(
             "Wrong HTTP Basic credentials (JSON envelope); or " + _TFA_TEXT + " (HTML, 401).",
             _WRONG_BASIC,
-            _with_headers(html("The blocked page."), _NO_STORE),
+            with_headers(html("The blocked page."), _NO_STORE),
         ),
-        "403": _with_headers(html("As for 401: " + _TFA_TEXT + " (403)."), _NO_STORE),
+        "403": with_headers(html("As for 401: " + _TFA_TEXT + " (403)."), _NO_STORE),
         "404": _GATE_404,
     },
 )
@@ -225,7 +205,7 @@ _CONSENT_QUERY = [
 _GET_CONSENT = op(
     parameters=_CONSENT_QUERY,
     responses={
-        "200": _with_headers(
+        "200": with_headers(
             html(
                 "The consent page: the application, the user, each requested scope; its form "
                 "posts the decision to `/rest/oauth2/latest/authorize`."
@@ -237,7 +217,7 @@ _GET_CONSENT = op(
             "`/login?next=<this consent URL>`; or, blocked by the 'U2F & TOTP' plugin "
             "(`tfa.blocked_response` redirect), to its blocked page."
         ),
-        "400": _with_headers(
+        "400": with_headers(
             html(
                 "Bitbucket's OAuth 2 error page: the base URL is plain http on a host that is "
                 "not loopback (the provider requires HTTPS), or `client_id` names no client "
@@ -245,7 +225,7 @@ _GET_CONSENT = op(
             ),
             _PAGE_HEADERS,
         ),
-        "401": _either(
+        "401": either(
             "Wrong HTTP Basic credentials (JSON envelope); or " + _TFA_TEXT + " (HTML, 401).",
             _WRONG_BASIC,
             html("The blocked page."),
@@ -261,7 +241,7 @@ _GET_ERROR = op(
         query("errorDescription", STRING, "Shown, escaped."),
     ],
     responses={
-        "200": _with_headers(
+        "200": with_headers(
             html(
                 "Bitbucket's OAuth 2 error page, whatever the query; it never redirects and "
                 "links only to the base URL."
@@ -281,7 +261,7 @@ _TOKEN_BLOCKED = ref("tfa-token-blocked")
 
 def _oauth_error(description: str) -> dict[str, Any]:
     """An RFC 6749 section 5.2 error, never cached."""
-    return _with_headers(json_answer(_TOKEN_ERROR, description), _NO_STORE)
+    return with_headers(json_answer(_TOKEN_ERROR, description), _NO_STORE)
 
 
 _NOT_BLANK: Schema = {"type": "string", "minLength": 1}
@@ -356,7 +336,7 @@ _POST_TOKEN = op(
     parameters=_TOKEN_QUERY,
     body=_TOKEN_FORM,
     responses={
-        "200": _with_headers(
+        "200": with_headers(
             json_answer(ref("oauth2-token-response"), "A new access and refresh token pair."),
             _NO_STORE,
         ),
@@ -367,7 +347,7 @@ _POST_TOKEN = op(
             "a `redirect_uri` other than authorize's, a PKCE verifier that is missing or does "
             "not match, or a refresh token that is unknown, expired or another client's."
         ),
-        "401": _with_headers(
+        "401": with_headers(
             json_answer(
                 {"oneOf": [_TOKEN_ERROR, _TOKEN_BLOCKED]},
                 "invalid_client: an unknown client, a wrong or missing secret, or a "
@@ -376,7 +356,7 @@ _POST_TOKEN = op(
             ),
             _NO_STORE,
         ),
-        "403": _with_headers(
+        "403": with_headers(
             json_answer(_TOKEN_BLOCKED, f"{_TFA_GRANT} (`tfa.blocked_response` 403)."),
             _NO_STORE,
         ),
@@ -407,7 +387,7 @@ _POST_REVOKE = op(
     ],
     body=_REVOKE_FORM,
     responses={
-        "200": _with_headers(
+        "200": with_headers(
             empty(
                 "Revoked (a refresh token with its access token); an unknown token, or one of "
                 "another client, is not an error (RFC 7009)."

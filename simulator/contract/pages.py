@@ -27,6 +27,7 @@ from simulator.contract.spec import (
     STRING,
     Operation,
     Schema,
+    either,
     empty,
     error,
     form_body,
@@ -36,6 +37,7 @@ from simulator.contract.spec import (
     op,
     query,
     redirect,
+    with_headers,
 )
 
 _SET_COOKIE = {
@@ -53,11 +55,6 @@ _NO_STORE = {
 }
 
 
-def _with_headers(answer: dict[str, Any], headers: dict[str, Any]) -> dict[str, Any]:
-    """An answer with more (declared) response headers."""
-    return {**answer, "headers": {**answer.get("headers", {}), **headers}}
-
-
 def _cookie(name: str, description: str) -> dict[str, Any]:
     """An optional cookie the handler reads."""
     return {
@@ -69,22 +66,6 @@ def _cookie(name: str, description: str) -> dict[str, Any]:
     }
 
 
-def _either(status_text: str, *answers: dict[str, Any]) -> dict[str, Any]:
-    """One status that may come in several media types: the answers' contents merged."""
-    content: dict[str, Any] = {}
-    for answer in answers:
-        content.update(answer.get("content", {}))
-    merged: dict[str, Any] = {"description": status_text, "content": content}
-    headers: dict[str, Any] = {}
-    for answer in answers:
-        for name, declared in answer.get("headers", {}).items():
-            everywhere = all(name in other.get("headers", {}) for other in answers)
-            headers[name] = {**declared, "required": declared.get("required", False) and everywhere}
-    if headers:
-        merged["headers"] = headers
-    return merged
-
-
 # -- what the plugin's OAuth gate and wrong credentials add ----------------------------------
 
 #: A redirect's ``Location``: always an absolute URL under the base URL.
@@ -93,7 +74,7 @@ _LOCATION = {"required": True, "schema": {"type": "string", "pattern": "^https?:
 
 def _to(description: str) -> dict[str, Any]:
     """A redirect to an absolute URL."""
-    return _with_headers(redirect(description), {"Location": _LOCATION})
+    return with_headers(redirect(description), {"Location": _LOCATION})
 
 
 _OAUTH1_PROBLEM_TEXT = (
@@ -103,7 +84,7 @@ _OAUTH1_PROBLEM_TEXT = (
 
 
 def _oauth1_problem(description: str) -> dict[str, Any]:
-    return _with_headers(
+    return with_headers(
         media("application/x-www-form-urlencoded", description),
         {
             "WWW-Authenticate": {
@@ -123,7 +104,7 @@ _BLOCKED_403 = html("The plugin's blocked page (`blocked_response` 403), as for 
 _BLOCKED_302 = "or, with `blocked_response` redirect, a blocked OAuth request: to the blocked page"
 
 
-_UNAUTHORIZED = _either(
+_UNAUTHORIZED = either(
     "Wrong HTTP Basic credentials (JSON envelope); a failed OAuth 1 signature "
     "(form-encoded); or the plugin's blocked page (HTML).",
     _WRONG_CREDENTIAL,
@@ -156,7 +137,7 @@ def _gated(
     out.setdefault("403", _BLOCKED_403)
     own_400 = out.get("400")
     out["400"] = (
-        _either(f"{own_400['description']} Or: {_OAUTH1_PROBLEM_TEXT}.", own_400, _OAUTH1_MALFORMED)
+        either(f"{own_400['description']} Or: {_OAUTH1_PROBLEM_TEXT}.", own_400, _OAUTH1_MALFORMED)
         if own_400
         else _OAUTH1_MALFORMED
     )
@@ -233,7 +214,7 @@ _SECURITY_CHECK = op(
                 "The login form again with 'Invalid username or password.' (a blank, unknown, "
                 "inactive or wrong login)."
             ),
-            "302": _with_headers(
+            "302": with_headers(
                 _to(
                     "Logged in: a fresh `BITBUCKETSESSIONID` cookie and on to `next` or the "
                     "dashboard; or, when two-factor authentication applies to the user, no "
@@ -257,7 +238,7 @@ _DASHBOARD = op(
 _LOGOUT = op(
     responses=_gated(
         {
-            "302": _with_headers(
+            "302": with_headers(
                 _to(
                     "The session (if any) ended and its cookie expired: to the login page; "
                     f"{_BLOCKED_302}."
@@ -287,8 +268,8 @@ _STYLESHEET = op(
     ],
     responses=_gated(
         {
-            "200": _with_headers(media("text/css", "The pages' stylesheet."), _CACHE),
-            "304": _with_headers(empty("`If-None-Match` names the stylesheet's ETag."), _CACHE),
+            "200": with_headers(media("text/css", "The pages' stylesheet."), _CACHE),
+            "304": with_headers(empty("`If-None-Match` names the stylesheet's ETag."), _CACHE),
             "302": _to(f"Only {_BLOCKED_302.removeprefix('or, ')}."),
         }
     ),
@@ -331,11 +312,11 @@ _XSRF_403 = "The 'XSRF Security Token Missing' page: `atl_token` is missing or w
 
 def _tfa_page(description: str) -> dict[str, Any]:
     """A page of the plugin's (its error pages included): never cached, never framed."""
-    return _with_headers(html(description), _NO_STORE)
+    return with_headers(html(description), _NO_STORE)
 
 
 def _tfa_403(own: str) -> dict[str, Any]:
-    return _either(
+    return either(
         f"{own} Or the plugin's blocked page (`blocked_response` 403).",
         _tfa_page(own),
         _BLOCKED_403,
@@ -361,7 +342,7 @@ _ENROL_POST = op(
     responses=_gated(
         {
             "200": _tfa_page("The enrolment page again, with the code's error."),
-            "302": _with_headers(
+            "302": with_headers(
                 _to(
                     "A valid code: enrolled, a fresh `BITBUCKETSESSIONID` cookie, the pending "
                     f"cookie expired and on to the login's `next`; {_NO_PENDING}; "
@@ -395,7 +376,7 @@ _VERIFY_POST = op(
     responses=_gated(
         {
             "200": _tfa_page("The code prompt again, with the code's error."),
-            "302": _with_headers(
+            "302": with_headers(
                 _to(
                     "A valid code: a fresh `BITBUCKETSESSIONID` cookie, the pending cookie "
                     f"expired and on to the login's `next`; {_NO_PENDING}; {_BLOCKED_302}."
@@ -419,7 +400,7 @@ _BLOCKED = op(
     }
 )
 
-_NOT_ADMIN = _either(
+_NOT_ADMIN = either(
     "Not a system administrator (or a credential that may not use admin rights, such as a "
     "personal access token): the 'Unauthorized' page; or as on every page.",
     _UNAUTHORIZED,

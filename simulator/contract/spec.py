@@ -147,3 +147,25 @@ def redirect(description: str) -> dict[str, Any]:
 def empty(description: str) -> dict[str, Any]:
     """An answer without a body."""
     return {"description": description}
+
+
+def with_headers(answer: dict[str, Any], headers: dict[str, Any]) -> dict[str, Any]:
+    """An answer with more (declared) response headers."""
+    return {**answer, "headers": {**answer.get("headers", {}), **headers}}
+
+
+def either(description: str, *answers: dict[str, Any]) -> dict[str, Any]:
+    """One status in several media types: the answers' contents merged (a header is required
+    only where every one of them carries it)."""
+    content: dict[str, Any] = {}
+    for answer in answers:
+        content.update(answer.get("content", {}))
+    merged: dict[str, Any] = {"description": description, "content": content}
+    headers: dict[str, Any] = {}
+    for answer in answers:
+        for name, declared in answer.get("headers", {}).items():
+            everywhere = all(name in other.get("headers", {}) for other in answers)
+            headers[name] = {**declared, "required": bool(declared.get("required")) and everywhere}
+    if headers:
+        merged["headers"] = headers
+    return merged
