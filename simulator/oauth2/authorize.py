@@ -54,15 +54,14 @@ from simulator.oauth2 import pkce
 from simulator.oauth2.backend import OAuth2Backend
 from simulator.oauth2.errors import NO_STORE
 from simulator.oauth2.models import OAuth2Client
+from simulator.oauth2.paths import CONSENT_PATH, ERROR_PATH
 from simulator.oauth2.scopes import Scope, ScopeError, parse_scopes
 from simulator.store import Store
 from simulator.tfa import policy as tfa_policy
 from simulator.web.pages import ascii_location, xsrf_ok
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
-AUTHORIZE_PATH = "/rest/oauth2/latest/authorize"
-CONSENT_PATH = "/plugins/servlet/oauth2/consent"
-ERROR_PATH = "/plugins/servlet/oauth2/error"
+
 LOGIN_PATH = "/login"
 UNKNOWN_CLIENT = "Unable to find client with that Id"
 #: Printable ASCII except space: what may stand unencoded in a Location header we build.
@@ -359,15 +358,3 @@ async def post_authorize(request: web.Request) -> web.Response:
             )
         )
     return see_other(second_hop(store.oauth2, store.base_url, params, principal.user, decision))
-
-
-def routes() -> list[web.RouteDef]:
-    """Authorize at both REST versions."""
-    return [
-        route
-        for version in ("latest", "1.0")
-        for route in (
-            web.get(f"/rest/oauth2/{version}/authorize", get_authorize),
-            web.post(f"/rest/oauth2/{version}/authorize", post_authorize),
-        )
-    ]

@@ -34,9 +34,6 @@ from aiohttp import web
 from simulator.auth import principal_of
 from simulator.model import User
 from simulator.oauth2.authorize import (
-    AUTHORIZE_PATH,
-    CONSENT_PATH,
-    ERROR_PATH,
     UNKNOWN_CLIENT,
     AuthorizeParams,
     find_client,
@@ -45,6 +42,7 @@ from simulator.oauth2.authorize import (
 )
 from simulator.oauth2.backend import is_loopback_host
 from simulator.oauth2.models import OAuth2Client
+from simulator.oauth2.paths import AUTHORIZE_PATH, CONSENT_PATH
 from simulator.oauth2.scopes import SCOPE_INFO, Scope
 from simulator.tfa import policy as tfa_policy
 from simulator.web.pages import escape, html_response, redirect, render, xsrf_token
@@ -143,8 +141,3 @@ async def get_error(request: web.Request) -> web.Response:
     name = request.query.get("errorName", "")
     description = request.query.get("errorDescription", "")
     return page(error_page(store.base_url, name, description))
-
-
-def routes() -> list[web.RouteDef]:
-    """The consent and error servlets."""
-    return [web.get(CONSENT_PATH, get_consent), web.get(ERROR_PATH, get_error)]

@@ -195,17 +195,3 @@ async def post_reset_jwt_secret(request: web.Request) -> web.Response:
         raise AuthorisationError()
     store_of(request).oauth2.rotate_signing_secret()
     return web.Response(status=204)
-
-
-def routes() -> list[web.RouteDef]:
-    """The token endpoints at both REST versions."""
-    return [
-        route
-        for version in ("latest", "1.0")
-        for route in (
-            web.post(f"/rest/oauth2/{version}/token", post_token),
-            web.post(f"/rest/oauth2/{version}/token/jwt/reset", post_reset_jwt_secret),
-            web.post(f"/rest/oauth2/{version}/revoke", post_revoke),
-            web.post(f"/rest/oauth2/{version}/revoke/{{id}}", post_revoke_by_id),
-        )
-    ]
