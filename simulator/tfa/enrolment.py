@@ -15,8 +15,6 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-import pyotp
-
 from simulator.model import User
 
 #: The cookie naming a pending login (the plugin's real mechanism is UNCONFIRMED).
@@ -82,6 +80,8 @@ class TfaState:
     def offer_secret(self, login: PendingLogin) -> str:
         """The secret to enrol with (made once per pending login)."""
         if login.offered_secret is None:
+            import pyotp  # the plugin's TOTP: loaded on the first enrolment
+
             login.offered_secret = pyotp.random_base32()
         return login.offered_secret
 
@@ -107,6 +107,8 @@ def verify_code(secret: str, raw: str, now: float) -> bool:
     if code is None:
         return False
     try:
+        import pyotp
+
         return pyotp.TOTP(secret).verify(code, for_time=int(now), valid_window=1)
     except ValueError:  # a clock advanced beyond year 9999
         return False
@@ -114,4 +116,6 @@ def verify_code(secret: str, raw: str, now: float) -> bool:
 
 def provisioning_uri(secret: str, user: User) -> str:
     """The ``otpauth://totp/...`` URI an authenticator app scans."""
+    import pyotp
+
     return pyotp.TOTP(secret).provisioning_uri(name=user.name, issuer_name=ISSUER)
