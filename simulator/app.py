@@ -9,6 +9,7 @@ from aiohttp import web
 from simulator import control, logredact, rest_routes, web_routes
 from simulator.applinks import routes as applinks_routes
 from simulator.errors import error_middleware
+from simulator.git import routes as git_routes
 from simulator.keys import settings_key, store_key
 from simulator.oauth1 import routes as oauth1_routes
 from simulator.oauth2 import routes as oauth2_routes
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.add_routes(oauth1_routes.routes())
     app.add_routes(applinks_routes.routes())
     app.add_routes(tfa_routes.routes())
+    app.add_routes(git_routes.routes())
     context = settings.context_path
     if not context:
         return app

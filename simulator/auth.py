@@ -110,7 +110,8 @@ def resolve_principal(request: web.Request, store: Store) -> Principal:
     scheme = scheme.lower()
     credentials = credentials.strip()
     if scheme == "basic":
-        return _basic(credentials, store)
+        git = app_path(request, store.settings.context_path).startswith("/scm/")
+        return _basic(credentials, store, oauth2_password=git)
     if scheme == "bearer" and credentials:
         return _bearer(credentials, store)
     session_id = request.cookies.get(SESSION_COOKIE)
@@ -122,7 +123,10 @@ def resolve_principal(request: web.Request, store: Store) -> Principal:
     return ANONYMOUS
 
 
-def _basic(credentials: str, store: Store) -> Principal:
+def _basic(credentials: str, store: Store, *, oauth2_password: bool = False) -> Principal:
+    """HTTP Basic: a password, a personal access token of the named user, or (with
+    ``oauth2_password``, on git paths) an OAuth 2 access token under any user name, as Git
+    Credential Manager sends it."""
     try:
         decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
@@ -140,6 +144,10 @@ def _basic(credentials: str, store: Store) -> Principal:
         if owner is not None and owner.name.lower() == username.lower() and owner.active:
             token.last_authenticated_ms = store.clock.now_ms()
             return access_token_principal(token, owner)
+    if oauth2_password:
+        principal = _bearer(password, store)
+        if principal.method == "oauth2":
+            return principal
     raise IncorrectPasswordError()
 
 

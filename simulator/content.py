@@ -76,8 +76,39 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 EntryType = Literal["FILE", "DIRECTORY"]
 
 
-def _sha1(text: str) -> str:
-    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
+def object_id(kind: str, body: bytes) -> str:
+    """The git object id of an object of this kind (``blob``, ``tree``, ``commit``, ``tag``)."""
+    header = f"{kind} {len(body)}\0".encode()
+    return hashlib.sha1(header + body, usedforsecurity=False).hexdigest()
+
+
+def signature(person: Person, when_ms: int) -> str:
+    """An author, committer or tagger line's value, as git writes it (UTC)."""
+    return f"{person.name} <{person.email}> {when_ms // 1000} +0000"
+
+
+def commit_body(
+    tree_id: str,
+    parents: Sequence[str],
+    *,
+    author: Person,
+    author_ms: int,
+    committer: Person,
+    committer_ms: int,
+    message: str,
+) -> bytes:
+    """A commit object's body; the message ends with a newline, as ``git commit`` leaves it."""
+    lines = [f"tree {tree_id}", *(f"parent {parent}" for parent in parents)]
+    lines += [f"author {signature(author, author_ms)}"]
+    lines += [f"committer {signature(committer, committer_ms)}", "", message]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def tag_body(commit_id: str, name: str, tagger: Person, when_ms: int, message: str) -> bytes:
+    """An annotated tag object's body, pointing at a commit."""
+    lines = [f"object {commit_id}", "type commit", f"tag {name}"]
+    lines += [f"tagger {signature(tagger, when_ms)}", "", message]
+    return ("\n".join(lines) + "\n").encode()
 
 
 def normalise_path(raw: str) -> str | None:
@@ -130,19 +161,32 @@ class Tree:
         cached = self._objects.get(directory)
         if cached is not None:
             return cached
+        body = self.object_body(directory)
+        result = (object_id("tree", body), len(body))
+        self._objects[directory] = result
+        return result
+
+    @property
+    def id(self) -> str:
+        """The root tree's git object id."""
+        return self._tree_object("")[0]
+
+    def object_body(self, directory: str) -> bytes:
+        """The body of a directory's git tree object ('' is the root)."""
         body = b""
         names = self._listing[directory]
         for name in sorted(names, key=lambda n: n + "/" if names[n] == "DIRECTORY" else n):
             child = f"{directory}/{name}" if directory else name
             if names[name] == "DIRECTORY":
-                mode, object_id = b"40000", self._tree_object(child)[0]
+                mode, child_id = b"40000", self._tree_object(child)[0]
             else:
-                mode, object_id = b"100644", blob_id(self.files[child])
-            body += mode + b" " + name.encode() + b"\0" + bytes.fromhex(object_id)
-        header = f"tree {len(body)}\0".encode()
-        result = (hashlib.sha1(header + body, usedforsecurity=False).hexdigest(), len(body))
-        self._objects[directory] = result
-        return result
+                mode, child_id = b"100644", blob_id(self.files[child])
+            body += mode + b" " + name.encode() + b"\0" + bytes.fromhex(child_id)
+        return body
+
+    def directories(self) -> list[str]:
+        """Every directory of the tree ('' is the root), parents before children."""
+        return sorted(self._listing, key=lambda d: (d.count("/") if d else -1, d))
 
     def kind(self, path: str) -> EntryType | None:
         """Whether a normalised path is a file, a directory, or nothing."""
@@ -189,7 +233,7 @@ class Tree:
 
 def blob_id(data: bytes) -> str:
     """The git blob id of some content."""
-    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+    return object_id("blob", data)
 
 
 # -- commits and refs -----------------------------------------------------------------------
@@ -224,13 +268,15 @@ class Commit:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Ref:
-    """A branch or tag. ``hash`` is the annotated tag object's id (None for a lightweight one)."""
+    """A branch or tag. ``hash`` is the annotated tag object's id (None for a lightweight one),
+    ``tag_object`` that object's body."""
 
     id: str
     display_id: str
     type: str
     commit: Commit
     hash: str | None = None
+    tag_object: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,14 +383,26 @@ class _Builder:
     ) -> Commit:
         author = self.rng.choice(self.people)
         committer = author if self.rng.random() < 0.8 else self.rng.choice(self.people)
-        commit = Commit(
-            id=_sha1(f"commit:{self.seed}:{self.repo.id}:{ref}:{index}"),
+        when_ms -= when_ms % 1000  # git keeps seconds
+        committed_ms = when_ms + self.rng.randrange(0, 3_600) * 1000
+        parents = () if parent is None else (parent.id,)
+        body = commit_body(
+            tree.id,
+            parents,
             author=author,
             author_ms=when_ms,
             committer=committer,
-            committer_ms=when_ms + self.rng.randrange(0, 3_600_000),
+            committer_ms=committed_ms,
             message=message,
-            parents=() if parent is None else (parent.id,),
+        )
+        commit = Commit(
+            id=object_id("commit", body),
+            author=author,
+            author_ms=when_ms,
+            committer=committer,
+            committer_ms=committed_ms,
+            message=message,
+            parents=parents,
             tree=tree,
         )
         self.commits[commit.id] = commit
@@ -374,9 +432,11 @@ class _Builder:
             )
             if index in tag_at:
                 name = TAG_NAMES[tag_at.index(index)]
-                annotated = rng.random() < 0.5
-                tag_object = _sha1(f"tag:{self.seed}:{repo.id}:{name}") if annotated else None
-                tags.append(Ref(TAGS + name, name, TAG, head, tag_object))
+                if rng.random() < 0.5:  # annotated, by the release commit's committer
+                    body = tag_body(head.id, name, head.committer, head.committer_ms, head.message)
+                    tags.append(Ref(TAGS + name, name, TAG, head, object_id("tag", body), body))
+                else:
+                    tags.append(Ref(TAGS + name, name, TAG, head))
             when += rng.randrange(DAY_MS // 4, 5 * DAY_MS)
         assert head is not None  # length >= 2
         default = Ref(default_ref, repo.default_branch, BRANCH, head)

@@ -36,6 +36,9 @@ from simulator.web.middleware import layout_for
 if TYPE_CHECKING:
     from simulator.persistence import StateFile
 
+#: Git over HTTP, whose 401s carry Bitbucket's Basic challenge (see simulator.git.http).
+SCM_PREFIX = "/scm/"
+GIT_REALM = 'Basic realm="Atlassian Bitbucket"'
 #: Paths that exist only where the OAuth 2 provider does (7.21 and later).
 OAUTH2_PREFIXES = ("/rest/oauth2/", "/plugins/servlet/oauth2/")
 
@@ -77,6 +80,9 @@ def make_pipeline(store: Store, state: StateFile | None = None) -> Any:
         except web.HTTPException as exc:
             stamp_headers(request, exc.headers, request_id)
             raise
+        if response.status == 401 and path.startswith(SCM_PREFIX):
+            # Wrong credentials on a git path: the challenge makes git ask again.
+            response.headers.setdefault("WWW-Authenticate", GIT_REALM)
         return _stamped(request, response, request_id)
 
     @web.middleware

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import secrets
+from typing import TYPE_CHECKING
 
 from simulator.clock import Clock
 from simulator.config import RuntimeConfig
@@ -21,6 +22,9 @@ from simulator.oauth2.backend import OAuth2Backend
 from simulator.seed import Catalog, DatasetSize, build_catalog
 from simulator.settings import Settings
 from simulator.tfa.enrolment import TfaState
+
+if TYPE_CHECKING:
+    from simulator.git.repos import GitRepositories
 
 SESSION_COOKIE = "BITBUCKETSESSIONID"
 
@@ -49,12 +53,22 @@ class Store:
         self.access_tokens: dict[str, AccessToken] = {}
         #: The "U2F & TOTP" plugin's enrolments and pending logins (simulator.tfa).
         self.tfa = TfaState()
+        self._git: GitRepositories | None = None
         self._request_ids = itertools.count(1)
 
     @property
     def catalog(self) -> Catalog:
         """The seeded dataset, built on first use (so start-up does not wait for faker)."""
         return build_catalog(self.settings.seed, self._size)
+
+    @property
+    def git(self) -> GitRepositories:
+        """The repositories as git serves them (made on the first git request)."""
+        if self._git is None:
+            from simulator.git.repos import GitRepositories
+
+            self._git = GitRepositories()
+        return self._git
 
     def reset(self) -> None:
         """Back to the seed: config, clock, sessions, tokens, links, journal and faults."""

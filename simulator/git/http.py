@@ -1,0 +1,160 @@
+"""Git smart HTTP at ``/scm/{projectKey}/{slug}.git``: Bitbucket's rules, then git's protocol.
+
+Who may do what is decided here, as Bitbucket decides it; the exchange itself is
+``git http-backend`` (a CGI program shipped with git) on the repository built by
+:mod:`simulator.git.repos`, so protocol v0 and v2, shallow and partial clones and gzip
+request bodies behave as git's own server does.
+
+- A repository the caller cannot read: anonymous callers get 401 with
+  ``WWW-Authenticate: Basic realm="Atlassian Bitbucket"``, which makes git (and Composer,
+  and Git Credential Manager, which keys on that realm) ask for credentials; an
+  authenticated caller gets 404 "Repository not found" (UNCONFIRMED: Bitbucket hides a
+  repository from those who cannot see it, as its REST API does).
+- Pushing needs REPO_WRITE: a caller who can read but not write gets 403, as Atlassian's KB
+  "Git push returns error code 403" describes.
+- Credentials are those of the REST API (a session, Basic password or personal access
+  token, Bearer personal or OAuth 2 token), each capped as on REST (a REPO_READ token clones
+  and cannot push); on these paths an OAuth 2 access token is also taken as the Basic
+  password under any user name, as Git Credential Manager sends it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from aiohttp import web
+
+from simulator.access import Access
+from simulator.auth import principal_of
+from simulator.content import content_of
+from simulator.git.repos import git_environment
+from simulator.keys import store_key
+from simulator.model import RepoLevel, Repository
+from simulator.pipeline import GIT_REALM
+from simulator.store import Store
+
+#: The realm Bitbucket names in its Basic challenge (Git Credential Manager matches it).
+REALM = GIT_REALM
+SERVICES = {"git-upload-pack": RepoLevel.REPO_READ, "git-receive-pack": RepoLevel.REPO_WRITE}
+#: Request headers passed on to git http-backend as CGI variables.
+_CGI_HEADERS = {
+    "Content-Type": "CONTENT_TYPE",
+    "Content-Encoding": "HTTP_CONTENT_ENCODING",
+    "Git-Protocol": "GIT_PROTOCOL",
+}
+
+
+def _text(status: int, message: str, **headers: str) -> web.Response:
+    """A refusal git shows its user: plain text, which git prints after ``remote:``."""
+    return web.Response(
+        status=status, text=message + "\n", content_type="text/plain", headers=headers
+    )
+
+
+def challenge() -> web.Response:
+    """The 401 that makes git ask for (or send) credentials."""
+    return _text(401, "Authentication required", **{"WWW-Authenticate": REALM})
+
+
+def _repository(request: web.Request, store: Store) -> Repository | None:
+    slug = request.match_info["repositorySlug"].removesuffix(".git")
+    return store.catalog.find_repository(request.match_info["projectKey"], slug)
+
+
+def _refusal(request: web.Request, store: Store, need: RepoLevel) -> web.Response | None:
+    """Bitbucket's answer when the caller may not do ``need`` on the repository, else None."""
+    principal = principal_of(request)
+    repo = _repository(request, store)
+    level = RepoLevel.NONE if repo is None else Access(store.catalog).repo_level(principal, repo)
+    readable = level >= RepoLevel.PUBLIC  # public, or a grant the credential allows
+    if level >= need or (need == RepoLevel.REPO_READ and readable):
+        return None
+    if not principal.authenticated:
+        return challenge()
+    if not readable:
+        return _text(404, "Repository not found")
+    return _text(403, "You are not permitted to push to this repository.")
+
+
+async def get_info_refs(request: web.Request) -> web.StreamResponse:
+    """``GET …/info/refs?service=…``: the ref advertisement (smart HTTP only)."""
+    service = request.query.get("service", "")
+    if service not in SERVICES:
+        return _text(
+            403, "Only the smart HTTP protocol is served: git-upload-pack, git-receive-pack."
+        )
+    return await _serve(request, service, "/info/refs")
+
+
+async def post_upload_pack(request: web.Request) -> web.StreamResponse:
+    """``POST …/git-upload-pack``: fetch and clone."""
+    return await _serve(request, "git-upload-pack", "/git-upload-pack")
+
+
+async def post_receive_pack(request: web.Request) -> web.StreamResponse:
+    """``POST …/git-receive-pack``: push (not served yet: 403 after the permission checks)."""
+    return await _serve(request, "git-receive-pack", "/git-receive-pack")
+
+
+async def _serve(request: web.Request, service: str, tail: str) -> web.StreamResponse:
+    store = request.app[store_key]
+    refused = _refusal(request, store, SERVICES[service])
+    if refused is not None:
+        return refused
+    if service == "git-receive-pack":
+        return _text(403, "Pushing over HTTP is not served by this simulator yet.")
+    repo = _repository(request, store)
+    if repo is None:  # _refusal answered already; kept for the type checker
+        return _text(404, "Repository not found")
+    folder = await store.git.ensure(content_of(store.catalog, repo))
+    return await http_backend(request, folder, tail)
+
+
+async def http_backend(request: web.Request, folder: Path, tail: str) -> web.Response:
+    """Run ``git http-backend`` for one request on a repository folder; its answer."""
+    env = git_environment()
+    env.update(
+        GIT_PROJECT_ROOT=str(folder.parent),
+        GIT_HTTP_EXPORT_ALL="1",
+        PATH_INFO=f"/{folder.name}{tail}",
+        REQUEST_METHOD=request.method,
+        QUERY_STRING=request.query_string,
+        REMOTE_ADDR=request.remote or "127.0.0.1",
+    )
+    user = principal_of(request).user
+    if user is not None:
+        env["REMOTE_USER"] = user.name
+    for header, variable in _CGI_HEADERS.items():
+        value = request.headers.get(header)
+        if value is not None:
+            env[variable] = value
+    body = await request.read()
+    env["CONTENT_LENGTH"] = str(len(body))
+    process = await asyncio.create_subprocess_exec(
+        "git",
+        "http-backend",
+        env=env,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await process.communicate(body)
+    return _cgi_response(out, err)
+
+
+def _cgi_response(out: bytes, err: bytes) -> web.Response:
+    head, sep, body = out.partition(b"\r\n\r\n")
+    if not sep:
+        head, sep, body = out.partition(b"\n\n")
+    status = 200
+    headers: dict[str, str] = {}
+    for line in head.decode("latin-1").splitlines():
+        name, _, value = line.partition(":")
+        if name.lower() == "status":
+            status = int(value.strip().split(" ", 1)[0])
+        elif name:
+            headers[name.strip()] = value.strip()
+    if not sep:
+        return _text(500, "git http-backend failed: " + err.decode(errors="replace")[-500:])
+    return web.Response(status=status, body=body, headers=headers)
