@@ -29,10 +29,12 @@ from simulator.access import Access
 from simulator.auth import principal_of
 from simulator.content import content_of
 from simulator.git.repos import git_environment
+from simulator.journal import note
 from simulator.keys import store_key
 from simulator.model import RepoLevel, Repository
 from simulator.pipeline import GIT_REALM
 from simulator.store import Store
+from simulator.tfa import policy as tfa_policy
 
 #: The realm Bitbucket names in its Basic challenge (Git Credential Manager matches it).
 REALM = GIT_REALM
@@ -97,9 +99,26 @@ async def post_receive_pack(request: web.Request) -> web.StreamResponse:
     return await _serve(request, "git-receive-pack", "/git-receive-pack")
 
 
+def _password_refused(request: web.Request, store: Store) -> web.Response | None:
+    """With the 2FA plugin, a forced user's password does not work for git (its docs: "git
+    over HTTPS needs a personal access token"); the token does."""
+    principal = principal_of(request)
+    if principal.method != "basic" or principal.user is None:
+        return None
+    if not tfa_policy.applies(store, principal.user, request):
+        return None
+    note(request, tfa="git-password-refused")
+    return _text(
+        401,
+        "Two-factor authentication is enabled for your account: use a personal access "
+        "token instead of your password.",
+        **{"WWW-Authenticate": REALM},
+    )
+
+
 async def _serve(request: web.Request, service: str, tail: str) -> web.StreamResponse:
     store = request.app[store_key]
-    refused = _refusal(request, store, SERVICES[service])
+    refused = _password_refused(request, store) or _refusal(request, store, SERVICES[service])
     if refused is not None:
         return refused
     if service == "git-receive-pack":

@@ -37,6 +37,8 @@ BLOCKED_MESSAGE = (
 OAUTH_METHODS = ("oauth2", "oauth1")
 #: Paths answered as an API (JSON) rather than as a browser page.
 API_PREFIX = "/rest/"
+#: Git over HTTP: answered as an API too (git shows no pages).
+GIT_PREFIX = "/scm/"
 
 
 class TwoFactorRequiredError(BitbucketError):
@@ -160,7 +162,7 @@ def oauth_blocked(store: Store, user: User, request: web.Request) -> bool:
 
 def is_api_path(path: str) -> bool:
     """Whether a context-relative path is answered as an API (JSON), not as a page."""
-    return path.startswith(API_PREFIX)
+    return path.startswith((API_PREFIX, GIT_PREFIX))
 
 
 def blocked_error(config: TfaConfig) -> BitbucketError:
