@@ -45,7 +45,6 @@ def project_json(project: Project, base_url: str, owner: User | None = None) -> 
 def repository_json(repo: Repository, base_url: str, owner: User | None = None) -> dict[str, Any]:
     """``RestRepository`` with clone and self links."""
     project = repo.project
-    host = base_url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
     browse = (
         f"/users/{project.owner}/repos/{repo.slug}/browse"
         if project.type == "PERSONAL"
@@ -65,12 +64,10 @@ def repository_json(repo: Repository, base_url: str, owner: User | None = None) 
         "public": repo.public,
         "archived": repo.archived,
         "links": {
+            # Only the http link: the simulator serves git over HTTP, not SSH, and Bitbucket
+            # leaves the ssh link out where SSH access is off.
             "clone": [
-                {"href": f"{base_url}/scm/{project.key.lower()}/{repo.slug}.git", "name": "http"},
-                {
-                    "href": f"ssh://git@{host}:7999/{project.key.lower()}/{repo.slug}.git",
-                    "name": "ssh",
-                },
+                {"href": f"{base_url}/scm/{project.key.lower()}/{repo.slug}.git", "name": "http"}
             ],
             "self": [{"href": base_url + browse}],
         },

@@ -658,7 +658,6 @@ async def test_repository_is_returned_in_bitbucket_shape(
     assert response.status == 200
     body = validate(await response.json(), "repository.json")
     base = store.base_url
-    host = base.split("://", 1)[1].split(":", 1)[0]
     assert body["slug"] == repo.slug
     assert body["id"] == repo.id
     assert body["scmId"] == "git"
@@ -670,7 +669,6 @@ async def test_repository_is_returned_in_bitbucket_shape(
     assert body["links"] == {
         "clone": [
             {"href": f"{base}/scm/pkg/{repo.slug}.git", "name": "http"},
-            {"href": f"ssh://git@{host}:7999/pkg/{repo.slug}.git", "name": "ssh"},
         ],
         "self": [{"href": f"{base}/projects/PKG/repos/{repo.slug}/browse"}],
     }
