@@ -22,8 +22,9 @@ import time
 from typing import Any
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestPayloadError
 
-from simulator.errors import RequestTimeoutError
+from simulator.errors import BadRequestError, RequestTimeoutError
 from simulator.settings import Settings
 
 log = logging.getLogger("simulator.network")
@@ -48,6 +49,8 @@ async def read_body(request: web.Request, timeout: float) -> Exception | None:
         return RequestTimeoutError(f"The request body did not arrive within {timeout:g} s.")
     except web.HTTPRequestEntityTooLarge as exc:
         return exc
+    except RequestPayloadError as exc:  # a body its Content-Encoding does not decode
+        return BadRequestError(f"The request body could not be read: {exc}")
     return None
 
 

@@ -39,12 +39,9 @@ from simulator.tfa import policy as tfa_policy
 #: The realm Bitbucket names in its Basic challenge (Git Credential Manager matches it).
 REALM = GIT_REALM
 SERVICES = {"git-upload-pack": RepoLevel.REPO_READ, "git-receive-pack": RepoLevel.REPO_WRITE}
-#: Request headers passed on to git http-backend as CGI variables.
-_CGI_HEADERS = {
-    "Content-Type": "CONTENT_TYPE",
-    "Content-Encoding": "HTTP_CONTENT_ENCODING",
-    "Git-Protocol": "GIT_PROTOCOL",
-}
+#: Request headers passed on to git http-backend as CGI variables. Not Content-Encoding:
+#: aiohttp has already decoded a gzip body (git sends large negotiations gzipped).
+_CGI_HEADERS = {"Content-Type": "CONTENT_TYPE", "Git-Protocol": "GIT_PROTOCOL"}
 
 
 def _text(status: int, message: str, **headers: str) -> web.Response:
@@ -94,6 +91,17 @@ async def post_upload_pack(request: web.Request) -> web.StreamResponse:
     return await _serve(request, "git-upload-pack", "/git-upload-pack")
 
 
+def _wrong_body_type(request: web.Request, service: str) -> web.Response | None:
+    expected = f"application/x-{service}-request"
+    if request.content_type == expected:
+        return None
+    return _text(
+        415,
+        f"Expected POST with Content-Type '{expected}', but received "
+        f"'{request.content_type}' instead.",
+    )
+
+
 async def post_receive_pack(request: web.Request) -> web.StreamResponse:
     """``POST …/git-receive-pack``: push (not served yet: 403 after the permission checks)."""
     return await _serve(request, "git-receive-pack", "/git-receive-pack")
@@ -119,6 +127,8 @@ def _password_refused(request: web.Request, store: Store) -> web.Response | None
 async def _serve(request: web.Request, service: str, tail: str) -> web.StreamResponse:
     store = request.app[store_key]
     refused = _password_refused(request, store) or _refusal(request, store, SERVICES[service])
+    if refused is None and request.method == "POST":
+        refused = _wrong_body_type(request, service)
     if refused is not None:
         return refused
     if service == "git-receive-pack":

@@ -4,6 +4,7 @@ git computes matching the REST API's."""
 
 from __future__ import annotations
 
+import gzip
 import os
 import shutil
 import subprocess
@@ -335,3 +336,62 @@ def test_refs_and_annotated_tags_agree_across_repositories(server: SimulatorServ
         checked += 1
     assert checked >= 5
     assert annotated >= 1
+
+
+def _pkt(text: str) -> bytes:
+    return b"%04x" % (len(text) + 4) + text.encode()
+
+
+def test_a_gzip_negotiation_is_answered_with_a_pack(
+    server: SimulatorServer, repos: dict[str, Any]
+) -> None:
+    # git gzips large upload-pack requests; aiohttp decodes the body before git sees it.
+    url = clone_url(repos["private"])
+    head = git("ls-remote", with_credentials(url, "admin", "admin"), "HEAD").stdout.split()[0]
+    body = _pkt(f"want {head}\n") + b"0000" + _pkt("done\n")
+    answer = requests.post(
+        url + "/git-upload-pack",
+        data=gzip.compress(body),
+        headers={
+            "Content-Type": "application/x-git-upload-pack-request",
+            "Content-Encoding": "gzip",
+        },
+        auth=("admin", "admin"),
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["Content-Type"] == "application/x-git-upload-pack-result"
+    assert answer.content.startswith(b"0008NAK\n")
+    assert b"PACK" in answer.content
+
+
+def test_a_body_that_does_not_decode_is_a_400_not_a_500(
+    server: SimulatorServer, repos: dict[str, Any]
+) -> None:
+    answer = requests.post(
+        clone_url(repos["private"]) + "/git-upload-pack",
+        data=b"not gzip at all",
+        headers={
+            "Content-Type": "application/x-git-upload-pack-request",
+            "Content-Encoding": "gzip",
+        },
+        auth=("admin", "admin"),
+        timeout=10,
+    )
+    assert answer.status_code == 400
+    assert answer.json()["errors"][0]["message"].startswith("The request body could not be read")
+
+
+def test_a_negotiation_of_another_media_type_is_415(
+    server: SimulatorServer, repos: dict[str, Any]
+) -> None:
+    answer = requests.post(
+        clone_url(repos["private"]) + "/git-upload-pack",
+        data=b"0000",
+        headers={"Content-Type": "text/plain"},
+        auth=("admin", "admin"),
+        timeout=10,
+    )
+    assert answer.status_code == 415
+    assert answer.headers["Content-Type"].startswith("text/plain")
+    assert "application/x-git-upload-pack-request" in answer.text
