@@ -1,6 +1,6 @@
 """What each Bitbucket route takes and answers, for ``/_sim/openapi.json``.
 
-Each area's module (``rest``, ``oauth2``, ``oauth1``, ``pages``) maps its handlers, by
+Each area's module (``rest``, ``oauth2``, ``oauth1``, ``pages``, ``git``) maps its handlers, by
 ``module:qualname``, to an OpenAPI operation fragment: ``parameters``, ``requestBody`` and
 ``responses``, written with the builders of :mod:`simulator.contract.spec` as tightly as the
 handler checks its input. The document (:mod:`simulator.control.openapi`) adds what every
@@ -33,10 +33,10 @@ def handler_key(handler: Callable[..., Any]) -> str:
 @lru_cache(maxsize=1)
 def operations() -> dict[str, Operation]:
     """Every described handler's operation fragment, by :func:`handler_key`."""
-    from simulator.contract import oauth1, oauth2, pages, rest
+    from simulator.contract import git, oauth1, oauth2, pages, rest
 
     merged: dict[str, Operation] = {}
-    for module in (rest, oauth2, oauth1, pages):
+    for module in (rest, oauth2, oauth1, pages, git):
         for key, operation in module.OPERATIONS.items():
             if key in merged:
                 raise ValueError(f"{key} is described twice")
