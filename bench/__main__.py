@@ -1,8 +1,8 @@
 """``python -m bench [NAME ...] [--strict]``: run the benchmarks and print figures and verdicts.
 
 Without names every benchmark runs, in the order startup, throughput, large, reset,
-oauth2_token, oauth2_login, plugin_cost, soak. The exit status is 0 whatever the verdicts; with
-``--strict`` it is 1 if any goal is missed or could not be measured.
+oauth2_token, oauth2_login, plugin_cost, soak, git_clone. The exit status is 0 whatever the
+verdicts; with ``--strict`` it is 1 if any goal is missed or could not be measured.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from bench import (
+    git_clone,
     large,
     oauth2_login,
     oauth2_token,
@@ -34,6 +35,7 @@ BENCHMARKS: dict[str, Callable[[], Result]] = {
     oauth2_login.NAME: oauth2_login.run,
     plugin_cost.NAME: plugin_cost.run,
     soak.NAME: soak.run,
+    git_clone.NAME: git_clone.run,
 }
 
 

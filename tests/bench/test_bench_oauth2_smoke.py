@@ -64,6 +64,7 @@ def test_both_oauth2_benchmarks_are_registered_after_the_others() -> None:
         oauth2_login.NAME,
         "plugin_cost",
         "soak",
+        "git_clone",
     ]
 
 

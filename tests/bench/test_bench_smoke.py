@@ -16,6 +16,7 @@ from aiohttp.test_utils import TestClient
 from bench import (
     baseline_app,
     common,
+    git_clone,
     large,
     loadgen,
     oauth2_login,
@@ -53,6 +54,7 @@ def test_every_benchmark_is_registered_by_name() -> None:
         oauth2_login.NAME,
         plugin_cost.NAME,
         soak.NAME,
+        git_clone.NAME,
     ]
 
 
