@@ -47,13 +47,18 @@ def create_app(body: bytes) -> web.Application:
 
 async def serve(host: str, port: int, body: bytes) -> None:
     """Serve until cancelled, printing one ready line with the URL."""
-    runner = web.AppRunner(create_app(body), access_log=None)
+    await serve_app(create_app(body), host, port, f"baseline aiohttp-{aiohttp.__version__}")
+
+
+async def serve_app(app: web.Application, host: str, port: int, name: str) -> None:
+    """Serve ``app`` until cancelled, printing ``<name> ready at <url>`` once bound."""
+    runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
     sockets = getattr(site._server, "sockets", None) or []
     bound = sockets[0].getsockname()[1] if sockets else port
-    print(f"baseline aiohttp-{aiohttp.__version__} ready at http://{host}:{bound}", flush=True)
+    print(f"{name} ready at http://{host}:{bound}", flush=True)
     try:
         await asyncio.Event().wait()
     finally:

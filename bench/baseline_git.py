@@ -1,7 +1,7 @@
 """The git baseline: a bare aiohttp app that hands every request under ``/scm/`` to
 ``git http-backend`` on a folder of bare repositories, with no authentication or middleware.
 
-Run as a subprocess: ``python bench/baseline_git.py --root DIR --port 0`` prints one ready
+Run as a subprocess: ``python -m bench.baseline_git --root DIR --port 0`` prints one ready
 line, ``baseline-git ready at http://127.0.0.1:<port>``, the way ``bbdc-sim serve`` does. A
 repository ``DIR/<name>.git`` is at ``/scm/x/<name>.git``. It imports nothing from the
 simulator.
@@ -17,6 +17,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from aiohttp import web
+
+from bench.baseline_app import serve_app
 
 
 def create_app(root: Path) -> web.Application:
@@ -60,21 +62,6 @@ def create_app(root: Path) -> web.Application:
     return app
 
 
-async def serve(host: str, port: int, root: Path) -> None:
-    """Serve until cancelled, printing one ready line with the URL."""
-    runner = web.AppRunner(create_app(root), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    sockets = getattr(site._server, "sockets", None) or []
-    bound = sockets[0].getsockname()[1] if sockets else port
-    print(f"baseline-git ready at http://{host}:{bound}", flush=True)
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await runner.cleanup()
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse flags and serve."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -83,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--root", type=Path, required=True)
     args = parser.parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(args.host, args.port, args.root))
+        asyncio.run(serve_app(create_app(args.root), args.host, args.port, "baseline-git"))
     return 0
 
 

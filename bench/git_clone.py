@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import (
-    BENCH_DIR,
     BenchError,
     Http,
     Result,
@@ -81,7 +80,8 @@ def run(rounds: int = ROUNDS) -> Result:
             with serving(
                 [
                     sys.executable,
-                    str(BENCH_DIR / "baseline_git.py"),
+                    "-m",
+                    "bench.baseline_git",
                     "--root",
                     str(scratch / "root"),
                     "--port",
