@@ -253,12 +253,14 @@ _REPOSITORIES = op(
 )
 
 _PROJECT_REPOSITORIES = op(
-    parameters=(VISIBILITY, STATE, ARCHIVED, *PAGING),
+    parameters=(VISIBILITY, STATE, *PAGING),
     responses={
         "200": json_answer(
-            ref("repositories-page"), "A page of the project's repositories the caller can see."
+            ref("repositories-page"),
+            "A page of the project's repositories the caller can see, archived ones included "
+            "(this listing has no archived parameter).",
         ),
-        "400": error(_bad("start", "limit", "visibility", "state", "archived")),
+        "400": error(_bad("start", "limit", "visibility", "state")),
         "401": HIDDEN_PROJECT,
         "404": error("No such project (NoSuchProjectException)."),
     },

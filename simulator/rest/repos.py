@@ -80,13 +80,18 @@ def parse_repo_permission(query: Mapping[str, str]) -> RepoLevel:
 
 
 def parse_repo_filter(
-    query: Mapping[str, str], version: BitbucketVersion, with_name: bool = True
+    query: Mapping[str, str],
+    version: BitbucketVersion,
+    with_name: bool = True,
+    with_archived: bool = True,
 ) -> RepoFilter:
-    """``name``, ``visibility``, ``state`` and ``archived`` (from 8.0 only; ignored before)."""
+    """``name``, ``visibility``, ``state`` and ``archived`` (from 8.0 only; ignored before).
+    Without ``with_archived`` (a project's listing, which has no such parameter) archived
+    repositories are listed with the others."""
     visibility = _choice(query, "visibility", VISIBILITIES, fold=True)
     state = _choice(query, "state", STATES, fold=True)
     archived: bool | None = None
-    if version.supports_archived_filter:
+    if with_archived and version.supports_archived_filter:
         mode = _choice(query, "archived", ARCHIVED_VALUES, fold=True) or "ACTIVE"
         archived = None if mode == "ALL" else mode == "ARCHIVED"
     name = query.get("name", "").strip().lower() if with_name else ""
@@ -210,10 +215,14 @@ async def get_repositories(request: web.Request) -> web.Response:
 
 
 async def get_project_repositories(request: web.Request) -> web.Response:
-    """A page of one project's repositories the caller can see; 404 missing, 401 hidden."""
+    """A page of one project's repositories the caller can see, archived ones included (as
+    real Bitbucket lists them: the Jenkins branch-source plugin filters them itself, its
+    issue #703 and PR #752); 404 missing, 401 hidden."""
     store = store_of(request)
     page_request(request)
-    conditions = parse_repo_filter(request.query, store.config.version, with_name=False)
+    conditions = parse_repo_filter(
+        request.query, store.config.version, with_name=False, with_archived=False
+    )
     access = access_of(request)
     principal = caller(request)
     project = access.project(principal, request.match_info["projectKey"])
