@@ -60,6 +60,13 @@ def routes() -> list[web.RouteDef]:
     for method, path, target in API:
         table += api_routes(method, path, lazy(target))
     table.append(web.get(WHOAMI_PATH, lazy("simulator.rest.users:whoami")))
+    for version in ("1.0", "latest"):
+        table.append(
+            web.get(
+                f"/rest/authconfig/{version}/login-options",
+                lazy("simulator.rest.authconfig:get_login_options"),
+            )
+        )
     for method, path, target in ACCESS_TOKENS:
         handler = lazy(target)
         table += [web.route(method, prefix + path, handler) for prefix in ACCESS_TOKEN_PREFIXES]

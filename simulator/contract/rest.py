@@ -42,7 +42,16 @@ from simulator.contract.spec import (
     query,
     ref,
 )
-from simulator.rest import access_tokens, files, projects, properties, refs, repos, users
+from simulator.rest import (
+    access_tokens,
+    authconfig,
+    files,
+    projects,
+    properties,
+    refs,
+    repos,
+    users,
+)
 
 # -- case folding ----------------------------------------------------------------------------
 
@@ -569,10 +578,17 @@ _DELETE_ACCESS_TOKEN = op(
     }
 )
 
+_LOGIN_OPTIONS = op(
+    responses={
+        "200": json_answer(ref("login-options"), "The login methods: the login form."),
+    }
+)
+
 OPERATIONS: dict[str, Operation] = {
     handler_key(handler): operation
     for handler, operation in (
         (properties.get_application_properties, _APPLICATION_PROPERTIES),
+        (authconfig.get_login_options, _LOGIN_OPTIONS),
         (users.get_users, _USERS),
         (users.get_user, _USER),
         (users.whoami, _WHOAMI),

@@ -126,3 +126,13 @@ def test_build_date_is_epoch_milliseconds_growing_with_the_version() -> None:
     assert older < newer
     assert older % 1000 == 0
     assert 1_500_000_000_000 < older < 2_000_000_000_000
+
+
+@pytest.mark.parametrize("version", ["1.0", "latest"])
+async def test_login_options_offer_the_login_form_anonymously(client: Client, version: str) -> None:
+    # Git Credential Manager offers its username/token mode only when LOGIN_FORM is listed.
+    response = await client.get(f"/rest/authconfig/{version}/login-options")
+    assert response.status == 200
+    assert response.headers["Content-Type"] == "application/json;charset=UTF-8"
+    body = validate(await response.json(), "login-options.json")
+    assert {"type": "LOGIN_FORM"} in body["results"]
