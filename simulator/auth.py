@@ -20,6 +20,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from simulator.errors import IncorrectPasswordError
+from simulator.git import SCM_PREFIX
 from simulator.journal import app_path, is_control_path, note
 from simulator.model import AccessToken, GlobalLevel, ProjectLevel, RepoLevel, User
 from simulator.oauth1.problems import OAuth1ProblemError
@@ -110,7 +111,7 @@ def resolve_principal(request: web.Request, store: Store) -> Principal:
     scheme = scheme.lower()
     credentials = credentials.strip()
     if scheme == "basic":
-        git = app_path(request, store.settings.context_path).startswith("/scm/")
+        git = app_path(request, store.settings.context_path).startswith(SCM_PREFIX)
         return _basic(credentials, store, oauth2_password=git)
     if scheme == "bearer" and credentials:
         return _bearer(credentials, store)

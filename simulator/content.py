@@ -184,10 +184,6 @@ class Tree:
             body += mode + b" " + name.encode() + b"\0" + bytes.fromhex(child_id)
         return body
 
-    def directories(self) -> list[str]:
-        """Every directory of the tree ('' is the root), parents before children."""
-        return sorted(self._listing, key=lambda d: (d.count("/") if d else -1, d))
-
     def kind(self, path: str) -> EntryType | None:
         """Whether a normalised path is a file, a directory, or nothing."""
         if path in self.files:

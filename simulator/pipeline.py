@@ -27,6 +27,7 @@ from aiohttp import web
 from simulator.auth import authenticate, stamp_headers
 from simulator.errors import Handler, NotFoundError, error_answer
 from simulator.faults import apply_fault
+from simulator.git import GIT_REALM, SCM_PREFIX
 from simulator.journal import app_path_key, is_control_path, recorded, relative_path
 from simulator.network import read_body
 from simulator.store import Store
@@ -36,9 +37,6 @@ from simulator.web.middleware import layout_for
 if TYPE_CHECKING:
     from simulator.persistence import StateFile
 
-#: Git over HTTP, whose 401s carry Bitbucket's Basic challenge (see simulator.git.http).
-SCM_PREFIX = "/scm/"
-GIT_REALM = 'Basic realm="Atlassian Bitbucket"'
 #: Paths that exist only where the OAuth 2 provider does (7.21 and later).
 OAUTH2_PREFIXES = ("/rest/oauth2/", "/plugins/servlet/oauth2/")
 

@@ -7,3 +7,7 @@ answers ``/scm/{projectKey}/{slug}.git/...`` with Bitbucket's authentication and
 rules in front of ``git http-backend``, so the wire protocol (v0 and v2, shallow and partial
 clones, gzip request bodies) is git's own.
 """
+
+#: Where git over HTTP lives (context-relative), and the Basic challenge of its 401s.
+SCM_PREFIX = "/scm/"
+GIT_REALM = 'Basic realm="Atlassian Bitbucket"'

@@ -28,11 +28,11 @@ from aiohttp import web
 from simulator.access import Access
 from simulator.auth import principal_of
 from simulator.content import content_of
+from simulator.git import GIT_REALM
 from simulator.git.repos import git_environment
 from simulator.journal import note
 from simulator.keys import store_key
 from simulator.model import RepoLevel, Repository
-from simulator.pipeline import GIT_REALM
 from simulator.store import Store
 from simulator.tfa import policy as tfa_policy
 

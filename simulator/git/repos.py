@@ -112,7 +112,6 @@ class GitRepositories:
 
     def __init__(self, root: Path | None = None) -> None:
         self._root = root
-        self._owned = root is None
         self._building: dict[int, asyncio.Lock] = {}
 
     @property
@@ -155,19 +154,6 @@ class GitRepositories:
         finally:
             if scratch.exists():
                 shutil.rmtree(scratch, ignore_errors=True)
-
-    def forget(self) -> None:
-        """Remove every built repository (they are built again when asked for)."""
-        if self._root is not None and self._root.is_dir():
-            for child in self._root.iterdir():
-                shutil.rmtree(child, ignore_errors=True)
-        self._building.clear()
-
-    def close(self) -> None:
-        """Remove the folder if the simulator made it."""
-        if self._owned and self._root is not None:
-            shutil.rmtree(self._root, ignore_errors=True)
-            self._root = None
 
 
 async def _check(content: RepoContent, path: Path) -> None:

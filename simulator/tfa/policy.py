@@ -15,6 +15,7 @@ from aiohttp import web
 
 from simulator.config import TfaConfig
 from simulator.errors import AuthenticationRequiredError, BitbucketError
+from simulator.git import SCM_PREFIX
 from simulator.journal import app_path, note
 from simulator.model import User
 from simulator.oauth2.errors import OAuth2Error
@@ -37,8 +38,6 @@ BLOCKED_MESSAGE = (
 OAUTH_METHODS = ("oauth2", "oauth1")
 #: Paths answered as an API (JSON) rather than as a browser page.
 API_PREFIX = "/rest/"
-#: Git over HTTP: answered as an API too (git shows no pages).
-GIT_PREFIX = "/scm/"
 
 
 class TwoFactorRequiredError(BitbucketError):
@@ -162,7 +161,7 @@ def oauth_blocked(store: Store, user: User, request: web.Request) -> bool:
 
 def is_api_path(path: str) -> bool:
     """Whether a context-relative path is answered as an API (JSON), not as a page."""
-    return path.startswith((API_PREFIX, GIT_PREFIX))
+    return path.startswith((API_PREFIX, SCM_PREFIX))  # git shows no pages either
 
 
 def blocked_error(config: TfaConfig) -> BitbucketError:

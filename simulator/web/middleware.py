@@ -10,12 +10,13 @@ from __future__ import annotations
 from aiohttp import web
 
 from simulator.auth import principal_of
+from simulator.git import SCM_PREFIX
 from simulator.store import Store
 from simulator.web.layout import Layout
 
 #: Paths that never answer a page (JSON only; not /rest/oauth2/, whose authorize may show
 #: an error page): no frame to set up.
-NO_PAGES = ("/rest/api/", "/rest/access-tokens/", "/_sim/", "/scm/")
+NO_PAGES = ("/rest/api/", "/rest/access-tokens/", "/_sim/", SCM_PREFIX)
 
 
 def layout_for(request: web.Request, store: Store, path: str) -> Layout | None:
