@@ -37,6 +37,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     )
     app[settings_key] = settings
     app[store_key] = store
+    if state is not None:
+        app.on_startup.append(_restore_repositories)
     app.add_routes(rest_routes.routes())
     app.add_routes(web_routes.routes())
     app.add_routes(control.routes())
@@ -54,3 +56,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     root.router.add_get(context, get_context_root)  # before the sub-app, which would 404 it
     root.add_subapp(context + "/", app)
     return root
+
+
+async def _restore_repositories(app: web.Application) -> None:
+    await app[store_key].restore_changed_repositories()

@@ -74,6 +74,8 @@ _HEX = re.compile(r"[0-9a-fA-F]{4,40}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 EntryType = Literal["FILE", "DIRECTORY"]
+#: The git mode of an ordinary file.
+FILE_MODE = "100644"
 
 
 def object_id(kind: str, body: bytes) -> str:
@@ -143,8 +145,10 @@ class Entry:
 class Tree:
     """An immutable snapshot of files (path -> bytes) with git-like object ids."""
 
-    def __init__(self, files: Mapping[str, bytes]) -> None:
+    def __init__(self, files: Mapping[str, bytes], modes: Mapping[str, str] | None = None) -> None:
         self.files: dict[str, bytes] = dict(sorted(files.items()))
+        #: git file modes other than ``100644`` (``100755``, ``120000``), by path.
+        self.modes: dict[str, str] = {p: m for p, m in (modes or {}).items() if m != FILE_MODE}
         listing: dict[str, dict[str, EntryType]] = {"": {}}
         for path in self.files:
             parts = path.split("/")
@@ -180,7 +184,8 @@ class Tree:
             if names[name] == "DIRECTORY":
                 mode, child_id = b"40000", self._tree_object(child)[0]
             else:
-                mode, child_id = b"100644", blob_id(self.files[child])
+                mode = self.modes.get(child, FILE_MODE).encode()
+                child_id = blob_id(self.files[child])
             body += mode + b" " + name.encode() + b"\0" + bytes.fromhex(child_id)
         return body
 

@@ -158,6 +158,21 @@ class NoSuchTagError(BitbucketError):
         super().__init__(f"Tag '{name}' does not exist in this repository.")
 
 
+class NoSuchBranchError(BitbucketError):
+    status = 404
+    exception_name = "com.atlassian.bitbucket.repository.NoSuchBranchException"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"Branch '{name}' does not exist in this repository.")
+
+
+class DuplicateRefError(BitbucketError):
+    """409 for a branch or tag that already exists."""
+
+    status = 409
+    exception_name = "com.atlassian.bitbucket.repository.DuplicateRefException"
+
+
 class NoSuchEntityError(BitbucketError):
     """404 for any other missing entity (e.g. an access token)."""
 

@@ -88,7 +88,8 @@ def make_pipeline(store: Store, state: StateFile | None = None) -> Any:
         path = relative_path(request.path, context)
         request[app_path_key] = path
         try:
-            unread = await read_body(request, timeout)
+            # git bodies (pushes) may exceed client_max_size: simulator.git.http reads them.
+            unread = None if path.startswith(SCM_PREFIX) else await read_body(request, timeout)
             if is_control_path(path):
                 return await respond(request, handler, path, unread)
             return await recorded(

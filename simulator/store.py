@@ -24,7 +24,9 @@ from simulator.settings import Settings
 from simulator.tfa.enrolment import TfaState
 
 if TYPE_CHECKING:
+    from simulator.content import RepoContent
     from simulator.git.repos import GitRepositories
+    from simulator.model import Repository
 
 SESSION_COOKIE = "BITBUCKETSESSIONID"
 
@@ -62,16 +64,50 @@ class Store:
         return build_catalog(self.settings.seed, self._size)
 
     @property
+    def dataset_key(self) -> str:
+        """Names the seeded dataset: repositories built from one never serve another."""
+        size = self._size
+        return f"seed{self.settings.seed}-{size.users}u-{size.projects}p-{size.repos}r"
+
+    async def restore_changed_repositories(self) -> int:
+        """Serve again what pushes and the control API changed before a restart (with a
+        state file); how many repositories."""
+        from simulator.git.reader import read_content
+
+        restored = 0
+        for repo_id, folder in self.git.changed_folders():
+            repo = self.catalog.repository(repo_id)
+            if repo is not None:
+                self.git.changed[repo_id] = await read_content(folder, repo)
+                restored += 1
+        return restored
+
+    @property
     def git(self) -> GitRepositories:
         """The repositories as git serves them (made on the first git request)."""
         if self._git is None:
+            from pathlib import Path
+
             from simulator.git.repos import GitRepositories
 
-            self._git = GitRepositories()
+            kept = self.settings.state_file  # beside a state file, pushes survive restarts
+            self._git = GitRepositories(Path(kept + ".git") / self.dataset_key if kept else None)
         return self._git
 
+    def content(self, repo: Repository) -> RepoContent:
+        """A repository's refs, commits and files: as changed by pushes and the control API,
+        else derived from the seed."""
+        if self._git is not None:
+            changed = self._git.changed.get(repo.id)
+            if changed is not None:
+                return changed
+        from simulator.content import content_of
+
+        return content_of(self.catalog, repo)
+
     def reset(self) -> None:
-        """Back to the seed: config, clock, sessions, tokens, links, journal and faults."""
+        """Back to the seed: config, clock, sessions, tokens, links, journal, faults and every
+        repository changed by a push or the control API."""
         self.config = RuntimeConfig.from_settings(self.settings)
         self.clock.reset()
         self.sessions.clear()
@@ -82,6 +118,8 @@ class Store:
         self.oauth1_pages.clear()
         self.oauth1.reset()
         self.tfa.reset()
+        if self._git is not None:
+            self._git.forget_changes()
 
     # -- users and sessions ------------------------------------------------------------------
 

@@ -32,7 +32,7 @@ _UNAUTHORIZED = with_headers(
     _CHALLENGE,
 )
 _FORBIDDEN = either(
-    "Pushing without REPO_WRITE, pushing at all (not served yet), the dumb protocol; or a "
+    "Pushing without REPO_WRITE, the dumb protocol; or a "
     "blocked OAuth token with `blocked_response` 403 (the envelope).",
     media("text/plain", "What git prints after remote:."),
     error("A blocked OAuth token."),
@@ -71,14 +71,18 @@ _INFO_REFS = op(
 
 def _service(service: str, success: str) -> Operation:
     responses = {
-        "400": error("A body its Content-Encoding does not decode."),
+        "400": either(
+            "A body that is not a git request.",
+            error("A body its Content-Encoding does not decode."),
+            media("text/plain", "git found no request in the body."),
+        ),
         "401": _UNAUTHORIZED,
         "403": _FORBIDDEN,
         "404": _NOT_FOUND,
+        "413": error(f"A body beyond {http.MAX_BODY_BYTES} bytes."),
         "415": media("text/plain", f"A body other than application/x-{service}-request."),
+        "200": media(f"application/x-{service}-result", success),
     }
-    if success:
-        responses["200"] = media(f"application/x-{service}-result", success)
     operation = op(responses=responses)
     operation["requestBody"] = _negotiation(service)
     return operation
@@ -89,6 +93,9 @@ OPERATIONS: dict[str, Operation] = {
     for handler, operation in (
         (http.get_info_refs, _INFO_REFS),
         (http.post_upload_pack, _service("git-upload-pack", "The negotiation's answer and pack.")),
-        (http.post_receive_pack, _service("git-receive-pack", "")),
+        (
+            http.post_receive_pack,
+            _service("git-receive-pack", "git's report of each ref it updated or refused."),
+        ),
     )
 }

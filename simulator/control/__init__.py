@@ -1,11 +1,13 @@
 """The control API under ``/_sim/``: tests drive and inspect the simulator through it.
 
 ``GET health``, ``POST reset``, ``GET|PATCH config``, ``GET|POST clock``,
-``GET|DELETE journal``, ``GET|POST|DELETE faults``, ``GET|POST applinks`` and
-``GET openapi.json``. Under a context
-path it lives at ``<context>/_sim/``. With ``Settings.control_token`` set, every operation
-needs the header ``X-Sim-Control-Token`` (401 otherwise), even on unknown control paths and
-wrong methods (which answer 404 and 405 in Bitbucket's envelope once the token is right).
+``GET|DELETE journal``, ``GET|POST|DELETE faults``, ``GET|POST applinks``,
+``GET openapi.json``, and a repository's ``POST commits``, ``POST tags``,
+``DELETE tags/{name}`` and ``DELETE branches/{name}`` under ``repos/{projectKey}/{slug}/``.
+Under a context path it lives at ``<context>/_sim/``. With ``Settings.control_token`` set,
+every operation needs the header ``X-Sim-Control-Token`` (401 otherwise), even on unknown
+control paths and wrong methods (which answer 404 and 405 in Bitbucket's envelope once the
+token is right).
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from simulator.control import handlers as h
+from simulator.control import repos
 
 PREFIX = "/_sim"
+_REPO = "/repos/{projectKey}/{repositorySlug}"
 
 
 def routes() -> list[web.RouteDef]:
@@ -34,6 +38,10 @@ def routes() -> list[web.RouteDef]:
         ("GET", "/applinks", h.get_applinks),
         ("POST", "/applinks", h.create_applink),
         ("GET", "/openapi.json", h.get_openapi),
+        ("POST", _REPO + "/commits", repos.add_commit),
+        ("POST", _REPO + "/tags", repos.add_tag),
+        ("DELETE", _REPO + "/tags/{name:.+}", repos.delete_tag),
+        ("DELETE", _REPO + "/branches/{name:.+}", repos.delete_branch),
     ]
     known: dict[str, set[str]] = {}
     for method, path, _ in table:

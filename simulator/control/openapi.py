@@ -272,6 +272,55 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     },
 }
 
+SCHEMAS.update(
+    {
+        "CommitRequest": {
+            "type": "object",
+            "required": ["branch", "message", "files"],
+            "additionalProperties": False,
+            "properties": {
+                "branch": {"type": "string", "minLength": 1},
+                "message": {"type": "string", "minLength": 1},
+                "files": {
+                    "type": "object",
+                    "minProperties": 1,
+                    "description": "Path to new content: UTF-8 text, {base64}, or null "
+                    "to delete the file.",
+                    "additionalProperties": {
+                        "oneOf": [
+                            {"type": "string"},
+                            {"type": "null"},
+                            {
+                                "type": "object",
+                                "required": ["base64"],
+                                "additionalProperties": False,
+                                "properties": {"base64": {"type": "string"}},
+                            },
+                        ]
+                    },
+                },
+                "author": {
+                    "type": ["object", "null"],
+                    "required": ["name", "email"],
+                    "additionalProperties": False,
+                    "properties": {"name": {"type": "string"}, "email": {"type": "string"}},
+                },
+                "startPoint": {"type": ["string", "null"]},
+            },
+        },
+        "TagRequest": {
+            "type": "object",
+            "required": ["name"],
+            "additionalProperties": False,
+            "properties": {
+                "name": {"type": "string", "minLength": 1},
+                "startPoint": {"type": ["string", "null"]},
+                "message": {"type": ["string", "null"]},
+            },
+        },
+    }
+)
+
 _BAD_REQUEST = {"400": _json(_ERROR, "Malformed JSON, or a field with a bad value (context).")}
 _NO_CONTENT = {"204": {"description": "Done."}}
 
@@ -368,6 +417,37 @@ CONTROL_OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "summary": "Create an OAuth 2 or OAuth 1 incoming link in one call; answers it.",
         "requestBody": {"required": True, **_json(_ref("AppLinkRequest"), "The link.")},
         "responses": {"201": _json(_ref("AppLink"), "Created."), **_BAD_REQUEST},
+    },
+    ("POST", "/_sim/repos/{projectKey}/{repositorySlug}/commits"): {
+        "operationId": "add_commit",
+        "summary": "Add a commit to a branch (created from startPoint if missing), as a push.",
+        "requestBody": {"required": True, **_json(_ref("CommitRequest"), "The commit.")},
+        "responses": {
+            "201": _json(_ref("commit"), "Committed: the commit as the REST API shows it."),
+            **_BAD_REQUEST,
+            "404": _json(_ERROR, "No such repository, or startPoint names no commit."),
+        },
+    },
+    ("POST", "/_sim/repos/{projectKey}/{repositorySlug}/tags"): {
+        "operationId": "add_tag",
+        "summary": "Create a tag (annotated when there is a message), as a push.",
+        "requestBody": {"required": True, **_json(_ref("TagRequest"), "The tag.")},
+        "responses": {
+            "201": _json(_ref("tag"), "Created: the tag as the REST API shows it."),
+            **_BAD_REQUEST,
+            "404": _json(_ERROR, "No such repository, or startPoint names no commit."),
+            "409": _json(_ERROR, "The tag exists."),
+        },
+    },
+    ("DELETE", "/_sim/repos/{projectKey}/{repositorySlug}/tags/{name}"): {
+        "operationId": "delete_tag",
+        "summary": "Delete a tag, as a push would.",
+        "responses": {**_NO_CONTENT, "404": _json(_ERROR, "No such repository or tag.")},
+    },
+    ("DELETE", "/_sim/repos/{projectKey}/{repositorySlug}/branches/{name}"): {
+        "operationId": "delete_branch",
+        "summary": "Delete a branch, as a push would.",
+        "responses": {**_NO_CONTENT, "404": _json(_ERROR, "No such repository or branch.")},
     },
     ("GET", "/_sim/openapi.json"): {
         "operationId": "get_openapi",

@@ -50,7 +50,7 @@ def json_object(raw: bytes) -> dict[str, Any]:
     return value
 
 
-def _reject_unknown(body: Mapping[str, Any], known: frozenset[str]) -> None:
+def reject_unknown(body: Mapping[str, Any], known: frozenset[str]) -> None:
     unknown = sorted(set(body) - known)
     if unknown:
         raise ValidationError(
@@ -78,7 +78,7 @@ def _path_prefix(value: Any, key: str) -> str:
 
 def advance_seconds(body: Mapping[str, Any], offset: float) -> float:
     """The ``advance_seconds`` of a ``POST /_sim/clock`` body, given the clock's offset."""
-    _reject_unknown(body, _CLOCK_KEYS)
+    reject_unknown(body, _CLOCK_KEYS)
     if "advance_seconds" not in body:
         raise ValidationError("advance_seconds is required.", "advance_seconds")
     seconds = _number(body, "advance_seconds", 0, MAX_CLOCK_OFFSET)
@@ -92,7 +92,7 @@ def advance_seconds(body: Mapping[str, Any], offset: float) -> float:
 
 def fault(body: Mapping[str, Any]) -> Fault:
     """The :class:`Fault` a ``POST /_sim/faults`` body describes."""
-    _reject_unknown(body, _FAULT_KEYS)
+    reject_unknown(body, _FAULT_KEYS)
     if "path_prefix" not in body:
         raise ValidationError("path_prefix is required.", "path_prefix")
     prefix = _path_prefix(body["path_prefix"], "path_prefix")
@@ -127,7 +127,7 @@ class JournalFilter:
     def from_query(cls, query: MultiMapping[str]) -> JournalFilter:
         """Parse ``?path_prefix=&method=&since=``; unknown or repeated parameters are
         rejected."""
-        _reject_unknown(query, _JOURNAL_PARAMS)
+        reject_unknown(query, _JOURNAL_PARAMS)
         values: dict[str, str] = {}
         for name in sorted(_JOURNAL_PARAMS):
             given = query.getall(name, [])
@@ -203,7 +203,7 @@ class OAuth1LinkRequest:
     impersonation: bool = False
 
 
-def _string(body: Mapping[str, Any], key: str, *, required: bool) -> str | None:
+def string_field(body: Mapping[str, Any], key: str, *, required: bool) -> str | None:
     value = body.get(key)
     if value is None and not required:
         return None
@@ -227,7 +227,7 @@ def applink(body: Mapping[str, Any]) -> AppLinkRequest | OAuth1LinkRequest:
         raise ValidationError('type must be "oauth2" or "oauth1".', "type")
     if kind == "oauth1":
         return oauth1_link(body)
-    _reject_unknown(body, _APPLINK_KEYS)
+    reject_unknown(body, _APPLINK_KEYS)
     name = body.get("name")
     if not isinstance(name, str):
         raise ValidationError("name must be a string.", "name")
@@ -246,15 +246,15 @@ def applink(body: Mapping[str, Any]) -> AppLinkRequest | OAuth1LinkRequest:
 
 def oauth1_link(body: Mapping[str, Any]) -> OAuth1LinkRequest:
     """Check the fields of an OAuth 1 link request (their values are the backend's to judge)."""
-    _reject_unknown(body, _OAUTH1_LINK_KEYS)
+    reject_unknown(body, _OAUTH1_LINK_KEYS)
     return OAuth1LinkRequest(
-        name=_string(body, "name", required=True) or "",
-        consumer_key=_string(body, "consumer_key", required=True) or "",
-        public_key=_string(body, "public_key", required=True) or "",
-        callback_url=_string(body, "callback_url", required=False),
-        consumer_name=_string(body, "consumer_name", required=False),
-        description=_string(body, "description", required=False) or "",
+        name=string_field(body, "name", required=True) or "",
+        consumer_key=string_field(body, "consumer_key", required=True) or "",
+        public_key=string_field(body, "public_key", required=True) or "",
+        callback_url=string_field(body, "callback_url", required=False),
+        consumer_name=string_field(body, "consumer_name", required=False),
+        description=string_field(body, "description", required=False) or "",
         two_legged=_flag(body, "two_legged"),
-        execute_as=_string(body, "execute_as", required=False),
+        execute_as=string_field(body, "execute_as", required=False),
         impersonation=_flag(body, "impersonation"),
     )

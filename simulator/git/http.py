@@ -24,10 +24,12 @@ import asyncio
 from pathlib import Path
 
 from aiohttp import web
+from aiohttp.web_exceptions import HTTPRequestEntityTooLarge
+from aiohttp.web_protocol import RequestPayloadError
 
 from simulator.access import Access
 from simulator.auth import principal_of
-from simulator.content import content_of
+from simulator.errors import BadRequestError, RequestTimeoutError
 from simulator.git import GIT_REALM
 from simulator.git.repos import git_environment
 from simulator.journal import note
@@ -39,6 +41,8 @@ from simulator.tfa import policy as tfa_policy
 #: The realm Bitbucket names in its Basic challenge (Git Credential Manager matches it).
 REALM = GIT_REALM
 SERVICES = {"git-upload-pack": RepoLevel.REPO_READ, "git-receive-pack": RepoLevel.REPO_WRITE}
+#: The largest git request body (a push's pack) read; beyond it the answer is 413.
+MAX_BODY_BYTES = 256 * 1024 * 1024
 #: Request headers passed on to git http-backend as CGI variables. Not Content-Encoding:
 #: aiohttp has already decoded a gzip body (git sends large negotiations gzipped).
 _CGI_HEADERS = {"Content-Type": "CONTENT_TYPE", "Git-Protocol": "GIT_PROTOCOL"}
@@ -103,7 +107,7 @@ def _wrong_body_type(request: web.Request, service: str) -> web.Response | None:
 
 
 async def post_receive_pack(request: web.Request) -> web.StreamResponse:
-    """``POST …/git-receive-pack``: push (not served yet: 403 after the permission checks)."""
+    """``POST …/git-receive-pack``: push."""
     return await _serve(request, "git-receive-pack", "/git-receive-pack")
 
 
@@ -131,16 +135,36 @@ async def _serve(request: web.Request, service: str, tail: str) -> web.StreamRes
         refused = _wrong_body_type(request, service)
     if refused is not None:
         return refused
-    if service == "git-receive-pack":
-        return _text(403, "Pushing over HTTP is not served by this simulator yet.")
     repo = _repository(request, store)
     if repo is None:  # _refusal answered already; kept for the type checker
         return _text(404, "Repository not found")
-    folder = await store.git.ensure(content_of(store.catalog, repo))
+    if service == "git-receive-pack" and request.method == "POST":
+        return await _push(request, store, repo, tail)
+    folder = await store.git.ensure(store.content(repo))
     return await http_backend(request, folder, tail)
 
 
-async def http_backend(request: web.Request, folder: Path, tail: str) -> web.Response:
+async def _push(
+    request: web.Request, store: Store, repo: Repository, tail: str
+) -> web.StreamResponse:
+    """A push: git receives it, then the repository is read back, so REST and later clones
+    see what it moved."""
+    from simulator.git.changes import change  # the reader loads on the first push
+
+    body = await read_git_body(request)
+
+    async def receive(folder: Path) -> web.Response:
+        return await http_backend(request, folder, tail, body)
+
+    answer, changed = await change(store, repo, receive)
+    if changed.changes:
+        note(request, refs_changed=[change.to_json() for change in changed.changes])
+    return answer
+
+
+async def http_backend(
+    request: web.Request, folder: Path, tail: str, body: bytes | None = None
+) -> web.Response:
     """Run ``git http-backend`` for one request on a repository folder; its answer."""
     env = git_environment()
     env.update(
@@ -158,7 +182,8 @@ async def http_backend(request: web.Request, folder: Path, tail: str) -> web.Res
         value = request.headers.get(header)
         if value is not None:
             env[variable] = value
-    body = await request.read()
+    if body is None:
+        body = await read_git_body(request)
     env["CONTENT_LENGTH"] = str(len(body))
     process = await asyncio.create_subprocess_exec(
         "git",
@@ -169,7 +194,36 @@ async def http_backend(request: web.Request, folder: Path, tail: str) -> web.Res
         stderr=asyncio.subprocess.PIPE,
     )
     out, err = await process.communicate(body)
-    return _cgi_response(out, err)
+    answer = _cgi_response(out, err)
+    if request.method == "POST" and answer.status == 200 and not answer.body:
+        # git read no request in the body (it wrote nothing back): a protocol error.
+        reason = err.decode(errors="replace").strip()[-500:] or "no git request in the body"
+        return _text(400, f"The request is not a git {tail.lstrip('/')} request: {reason}")
+    return answer
+
+
+async def read_git_body(request: web.Request) -> bytes:
+    """The request body (gzip already decoded by aiohttp), read within ``connection_timeout``
+    and at most :data:`MAX_BODY_BYTES` long, past the app's ``client_max_size``."""
+    if not request.body_exists:
+        return b""
+    timeout = request.app[store_key].settings.connection_timeout
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async with asyncio.timeout(timeout):
+            async for chunk in request.content.iter_any():
+                size += len(chunk)
+                if size > MAX_BODY_BYTES:
+                    raise HTTPRequestEntityTooLarge(max_size=MAX_BODY_BYTES, actual_size=size)
+                chunks.append(chunk)
+    except TimeoutError:
+        raise RequestTimeoutError(
+            f"The request body did not arrive within {timeout:g} s."
+        ) from None
+    except RequestPayloadError as exc:
+        raise BadRequestError(f"The request body could not be read: {exc}") from None
+    return b"".join(chunks)
 
 
 def _cgi_response(out: bytes, err: bytes) -> web.Response:

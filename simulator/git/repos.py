@@ -1,4 +1,5 @@
-"""Bare repositories on disk, built from the derived content on first use.
+"""Bare repositories on disk, built from the derived content on first use, and the content
+of the repositories pushes and the control API changed.
 
 One directory per simulator repository (``<root>/<id>.git``), written by ``git fast-import``
 from :class:`~simulator.content.RepoContent`: every commit with its author, committer, dates
@@ -28,7 +29,13 @@ BASE_ENV = {
     "LC_ALL": "C",
 }
 #: Server-side settings of every repository: partial clones allowed.
-REPO_CONFIG = (("uploadpack.allowFilter", "true"), ("uploadpack.allowAnySHA1InWant", "true"))
+REPO_CONFIG = (
+    ("uploadpack.allowFilter", "true"),
+    ("uploadpack.allowAnySHA1InWant", "true"),
+    ("http.receivepack", "true"),  # who may push is decided before git runs
+    ("receive.denyNonFastForwards", "false"),  # Bitbucket allows force pushes by default
+    ("gc.auto", "0"),  # no background gc while requests read the folder
+)
 
 
 class GitError(RuntimeError):
@@ -107,12 +114,64 @@ def expected_refs(content: RepoContent) -> dict[str, str]:
     return refs
 
 
+#: Refuses a push whose new commits hold what the REST API cannot serve: submodules.
+PRE_RECEIVE = """#!/bin/sh
+zero=0000000000000000000000000000000000000000
+while read old new ref; do
+    [ "$new" = "$zero" ] && continue
+    [ "$(git cat-file -t "$new")" = commit ] || continue
+    for commit in $(git rev-list "$new" --not --all); do
+        if git ls-tree -r "$commit" | grep -q '^160000 '; then
+            echo "Submodules are not served by this simulator ($ref, commit $commit)."
+            exit 1
+        fi
+    done
+done
+"""
+#: A file in a repository's folder that says pushes or the control API changed it.
+CHANGED_MARKER = "simulator-changed"
+
+
 class GitRepositories:
-    """Where the bare repositories live, and building them on first use."""
+    """Where the bare repositories live, building them on first use, and the content of
+    those that pushes or the control API changed (read back from disk, see
+    :mod:`simulator.git.reader`)."""
 
     def __init__(self, root: Path | None = None) -> None:
         self._root = root
         self._building: dict[int, asyncio.Lock] = {}
+        self._changing: dict[int, asyncio.Lock] = {}
+        #: The content of each changed repository, by repository id.
+        self.changed: dict[int, RepoContent] = {}
+
+    def changing(self, repo_id: int) -> asyncio.Lock:
+        """The lock that one change of a repository (a push, a control-API change) holds."""
+        return self._changing.setdefault(repo_id, asyncio.Lock())
+
+    def mark_changed(self, content: RepoContent) -> None:
+        """Serve ``content`` for its repository from now on, and say so on disk (a state
+        file's restart reads it back)."""
+        repo_id = content.repository.id
+        (self.path_of(repo_id) / CHANGED_MARKER).touch()
+        self.changed[repo_id] = content
+
+    def forget_changes(self) -> None:
+        """Back to the seed: every changed repository's folder goes (the next git request
+        builds it again from the seed)."""
+        for repo_id in list(self.changed):
+            shutil.rmtree(self.path_of(repo_id), ignore_errors=True)
+        self.changed.clear()
+
+    def changed_folders(self) -> list[tuple[int, Path]]:
+        """The repositories on disk that carry the changed marker (after a restart)."""
+        if self._root is None or not self._root.is_dir():
+            return []
+        found = []
+        for folder in sorted(self._root.glob("*.git")):
+            stem = folder.name.removesuffix(".git")
+            if stem.isdigit() and (folder / CHANGED_MARKER).is_file():
+                found.append((int(stem), folder))
+        return found
 
     @property
     def root(self) -> Path:
@@ -120,6 +179,7 @@ class GitRepositories:
         if self._root is None:
             self._root = Path(tempfile.mkdtemp(prefix="bbdc-sim-git-"))
             weakref.finalize(self, shutil.rmtree, self._root, True)
+        self._root.mkdir(parents=True, exist_ok=True)
         return self._root
 
     def path_of(self, repo_id: int) -> Path:
@@ -150,6 +210,10 @@ class GitRepositories:
                 )
                 await _check(content, scratch)
             await run_git("symbolic-ref", "HEAD", HEADS + branch, cwd=scratch)
+            hook = scratch / "hooks" / "pre-receive"
+            hook.parent.mkdir(exist_ok=True)
+            hook.write_text(PRE_RECEIVE)
+            hook.chmod(0o755)
             scratch.rename(path)
         finally:
             if scratch.exists():

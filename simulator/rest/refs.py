@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from simulator.content import DISPLAY_ID_LENGTH, Commit, Ref, RepoContent, content_of
+from simulator.content import DISPLAY_ID_LENGTH, Commit, Ref, RepoContent
 from simulator.errors import NoSuchCommitError, NoSuchTagError, ValidationError, json_response
 from simulator.paging import page_of
 from simulator.rest import access_of, caller, page_request, store_of
@@ -26,7 +26,7 @@ def requested_content(request: web.Request) -> RepoContent:
     repo = access_of(request).repository(
         caller(request), request.match_info["projectKey"], request.match_info["repositorySlug"]
     )
-    return content_of(store_of(request).catalog, repo)
+    return store_of(request).content(repo)
 
 
 # -- rules -------------------------------------------------------------------------------------

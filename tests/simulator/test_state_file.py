@@ -3,8 +3,10 @@ included; nothing is half-written; a reset empties it; a file that is not one is
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -154,3 +156,45 @@ def test_a_state_file_naming_foreign_classes_is_refused(tmp_path: Path) -> None:
         db.execute("INSERT INTO state VALUES (?, ?)", ("sessions", pickle.dumps(os.getcwd)))
     with pytest.raises(StateFileError, match="not the simulator's"):
         StateFile(path).load(Store(Settings(port=0)))
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_repository_changes_survive_a_sigkill_and_a_reset_forgets_them(tmp_path: Path) -> None:
+    """Pushes and control-API changes live in git beside the state file (``<file>.git/``)."""
+    state_file = tmp_path / "s.sqlite"
+    server, base = start(state_file)
+    repo = "/projects/PKG/repos/"
+    try:
+        slug = _first_pkg_slug(base)
+        body = {"branch": "kept", "message": "Kept", "files": {"KEPT.md": "kept\n"}}
+        status, commit = call(f"{base}/_sim/repos/PKG/{slug}/commits", "POST", body)
+        assert status == 201
+    finally:
+        server.send_signal(signal.SIGKILL)
+        server.communicate(timeout=10)
+    server, base = start(state_file)
+    branches = f"{base}/rest/api/1.0{repo}{slug}/branches?filterText=kept"
+    try:
+        assert [b["latestCommit"] for b in _admin(branches)["values"]] == [commit["id"]]
+        assert call(base + "/_sim/reset", "POST")[0] == 200
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=10)
+    server, base = start(state_file)
+    try:
+        assert _admin(f"{base}/rest/api/1.0{repo}{slug}/branches?filterText=kept")["values"] == []
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=10)
+
+
+def _admin(url: str) -> Any:
+    request = urllib.request.Request(  # noqa: S310 - loopback
+        url, headers={"Authorization": "Basic " + base64.b64encode(b"admin:admin").decode()}
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - loopback
+        return json.loads(answer.read())
+
+
+def _first_pkg_slug(base: str) -> str:
+    return str(_admin(base + "/rest/api/1.0/projects/PKG/repos")["values"][0]["slug"])
