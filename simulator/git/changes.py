@@ -15,7 +15,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from simulator.content import BRANCH, HEADS, TAG, TAGS, Commit, Person, Ref, RepoContent, signature
-from simulator.errors import DuplicateRefError, NoSuchBranchError, NoSuchTagError, ValidationError
+from simulator.errors import (
+    BitbucketError,
+    DuplicateRefError,
+    NoSuchBranchError,
+    NoSuchTagError,
+    ValidationError,
+)
 from simulator.git.reader import read_content, ref_tips
 from simulator.git.repos import GitError, run_git
 from simulator.model import Repository
@@ -23,9 +29,18 @@ from simulator.model import Repository
 if TYPE_CHECKING:
     from simulator.store import Store
 
+#: At most this many repositories are changed at once (each is held in memory).
+MAX_CHANGED_REPOSITORIES = 1_000
 #: The id Bitbucket sends for the missing side of an added or deleted ref.
 ZERO_ID = "0" * 40
 T = TypeVar("T")
+
+
+class TooManyChangesError(BitbucketError):
+    """507: the bound on changed repositories is reached."""
+
+    status = 507
+    exception_name = "com.atlassian.bitbucket.ServiceException"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +102,11 @@ async def change(
     """Run ``action`` on the repository's folder under its change lock; what it returned, and
     what changed. A change that moved refs makes the folder the repository's truth."""
     git = store.git
+    if repo.id not in git.changed and len(git.changed) >= MAX_CHANGED_REPOSITORIES:
+        raise TooManyChangesError(
+            f"{MAX_CHANGED_REPOSITORIES} repositories have changed since the last reset; "
+            "POST /_sim/reset before changing another."
+        )
     async with git.changing(repo.id):
         folder = await git.ensure(store.content(repo))
         before = await ref_tips(folder)

@@ -197,3 +197,17 @@ async def test_an_unknown_repository_is_404(client: Client) -> None:
         client, "/_sim/repos/NOPE/nope/commits", {"branch": "b", "message": "m", "files": {"a": ""}}
     )
     assert "does not exist" in await error_of(answer, 404)
+
+
+async def test_changed_repositories_are_bounded(
+    client: Client, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from simulator.git import changes
+
+    monkeypatch.setattr(changes, "MAX_CHANGED_REPOSITORIES", 1)
+    body = {"branch": "b", "message": "m", "files": {"a": "a"}}
+    assert (await _post(client, _control(_repo(store, 0), "commits"), body)).status == 201
+    again = {**body, "files": {"a": "b"}}
+    assert (await _post(client, _control(_repo(store, 0), "commits"), again)).status == 201
+    refused = await _post(client, _control(_repo(store, 1), "commits"), body)
+    assert "POST /_sim/reset" in await error_of(refused, 507)
