@@ -3,19 +3,28 @@
 Starts ``bbdc-sim serve --port 0 --dataset large`` (100,000 repositories), reads VmRSS after
 start, walks alice's whole ``repos?permission=REPO_READ`` listing with ``limit=1000`` (which
 generates every project's repositories), reads VmRSS again, then times the first and the last
-``limit=25`` page, interleaved, and compares their medians.
+``limit=25`` page, interleaved, and compares their medians. Then it times the first REST read
+of 20 repositories' content (derived on demand) and a second one, clones 100 repositories with
+git (each written to disk on its first request) and reads VmRSS once more: the memory goal
+holds for the peak of all of them.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 from bench.common import (
     BenchError,
     Http,
     Result,
+    Server,
     basic_auth,
     fmt_memory,
     fmt_seconds,
@@ -41,6 +50,9 @@ SAMPLES = 15
 MEMORY_GOAL_MB = 400.0
 PAGE_GOAL = 2.0
 TIME_BUDGET = 90.0
+#: Repositories cloned before memory is read again (issue 12), and first REST reads timed.
+CLONES = 100
+FIRST_READS = 20
 
 
 def _page(client: Http, start: int, limit: int, headers: dict[str, str]) -> tuple[Any, float]:
@@ -104,6 +116,17 @@ def run(samples: int = SAMPLES) -> Result:
                             f"{user}'s last page costs more than {PAGE_GOAL:g}x its first "
                             f"({fmt_seconds(last)} vs {fmt_seconds(first)})"
                         )
+            if result.unavailable is None:
+                _first_reads(client, result)
+        if result.unavailable is None and shutil.which("git") is not None:
+            cloned, seconds = _clone_many(server, CLONES)
+            result.add(f"git clone of {cloned} repositories", fmt_seconds(seconds))
+            cloned_kib = rss_kib(server.pid)
+            if cloned_kib is not None:
+                memory.append(cloned_kib)
+                result.add(f"VmRSS after {cloned} clones", fmt_memory(cloned_kib))
+        elif shutil.which("git") is None:
+            result.notes.append("git is not installed: memory after clones not measured")
     if memory:
         result.check("VmRSS MB (peak)", kib_to_mb(max(memory)), MEMORY_GOAL_MB, at_most=True)
     else:
@@ -142,3 +165,60 @@ def _walk(client: Http, headers: dict[str, str], deadline: float) -> tuple[int, 
             return int(body["start"]) + int(body["size"]), pages, seconds
         start = int(body["nextPageStart"])
     raise BenchError(f"the listing did not end within {pages} pages of {WALK_LIMIT}")
+
+
+def _repositories(client: Http, count: int, start: int = 0) -> list[dict[str, Any]]:
+    """``count`` repositories of the global listing (as admin, who reads them all)."""
+    reply = client.request(
+        "GET", f"/rest/api/1.0/repos?limit={count}&start={start}", basic_auth("admin", "admin")
+    )
+    if reply.status != 200:
+        raise BenchError(f"GET /rest/api/1.0/repos answered {reply.status}")
+    return list(json.loads(reply.body)["values"])
+
+
+def _first_reads(client: Http, result: Result) -> None:
+    """The first REST read of a repository's content (derived on demand), then a warm one."""
+    auth = basic_auth("admin", "admin")
+    colds: list[float] = []
+    warms: list[float] = []
+    for repo in _repositories(client, FIRST_READS, start=50_000):
+        path = f"/rest/api/1.0/projects/{repo['project']['key']}/repos/{repo['slug']}/branches"
+        for seconds in (colds, warms):
+            reply = client.request("GET", path, auth)
+            if reply.status != 200:
+                raise BenchError(f"GET {path} answered {reply.status}")
+            seconds.append(reply.seconds)
+    result.add(
+        f"first REST read of a repository (branches, {len(colds)} repositories)",
+        f"{fmt_seconds(median(colds))} median, {fmt_seconds(max(colds))} max",
+    )
+    result.add("the same read again", f"{fmt_seconds(median(warms))} median")
+
+
+def _clone_many(server: Server, count: int) -> tuple[int, float]:
+    """Clone ``count`` repositories of the large dataset, one after the other (each is
+    written to disk on its first request); how many, and the seconds in all."""
+    with Http(server, timeout=60) as client:
+        repos = _repositories(client, count)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update(GIT_TERMINAL_PROMPT="0", GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull)
+    scratch = Path(tempfile.mkdtemp(prefix="bench-large-"))
+    started = time.perf_counter()
+    try:
+        for index, repo in enumerate(repos):
+            href = next(link["href"] for link in repo["links"]["clone"] if link["name"] == "http")
+            url = href.replace("://", "://admin:admin@", 1)
+            done = subprocess.run(
+                ["git", "clone", "--quiet", url, str(scratch / str(index))],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+            if done.returncode != 0:
+                raise BenchError(f"git clone {href} failed: {done.stderr[-300:]}")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return len(repos), time.perf_counter() - started
