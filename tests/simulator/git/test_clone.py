@@ -84,17 +84,17 @@ def personal_token(server: SimulatorServer, permissions: list[str]) -> str:
     return str(answer.json()["token"])
 
 
-def oauth2_token(server: SimulatorServer) -> str:
+def oauth2_token(server: SimulatorServer, scope: Scope = Scope.REPO_READ) -> str:
     """An OAuth 2 access token of alice, from a code redeemed at the real token endpoint."""
     backend = server.store.oauth2
     redirect = "http://127.0.0.1:9/callback"
     name = f"git test {uuid.uuid4().hex[:8]}"
-    link = backend.create_client(name, [redirect], (Scope.REPO_READ,), "admin")
+    link = backend.create_client(name, [redirect], (scope,), "admin")
     alice = server.store.catalog.users_by_name["alice"]
     code = backend.issue_code(
         link,
         redirect_uri=redirect,
-        scopes=(Scope.REPO_READ,),
+        scopes=(scope,),
         user_id=alice.id,
         challenge=None,
         method=None,

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import requests
 
+from simulator.oauth2.scopes import Scope
 from simulator.settings import Settings
 from simulator.testing import SimulatorServer
 from tests.simulator.git.test_clone import (
@@ -231,3 +232,20 @@ def test_a_push_to_an_empty_repository_gives_it_a_history(
     assert done.returncode == 0, done.stderr
     assert rest(server, base + "/branches/default")["latestCommit"] == first
     assert rest(server, base + "/browse/README.md")["lines"] == [{"text": "# hello"}]
+
+
+@pytest.mark.parametrize("form", ["bearer", "basic password under any name"])
+def test_a_repo_write_oauth2_token_pushes(
+    server: SimulatorServer, repos: dict[str, Any], tmp_path: Path, form: str
+) -> None:
+    token = oauth2_token(server, Scope.REPO_WRITE)
+    plain = clone_url(repos["private"])
+    if form == "bearer":
+        url, options = plain, ["-c", f"http.extraHeader=Authorization: Bearer {token}"]
+    else:
+        url, options = with_credentials(plain, "x-token-auth", token), []
+    work = _clone(url, tmp_path / "work", *options)
+    pushed = _commit(work, "OAUTH.md", "oauth\n", "Pushed with OAuth 2")
+    done = git(*options, "push", "--quiet", "origin", "HEAD", cwd=work)
+    assert done.returncode == 0, done.stderr
+    assert git(*options, "ls-remote", url, "HEAD", cwd=work).stdout.split()[0] == pushed
