@@ -9,19 +9,36 @@ are 401, for anonymous and authenticated callers alike.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from simulator.auth import Principal
 from simulator.errors import AuthorisationError, NoSuchProjectError, NoSuchRepositoryError
 from simulator.model import GlobalLevel, Project, ProjectLevel, RepoLevel, Repository
 from simulator.seed import Catalog
 
+if TYPE_CHECKING:
+    from simulator.grants import GrantChanges
+
 
 class Access:
     """Permission decisions over one catalog."""
 
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, grants: GrantChanges | None = None) -> None:
         self.catalog = catalog
+        self.grants = grants
+
+    def project_grants(self, user_id: int) -> Mapping[str, ProjectLevel]:
+        """A user's project grants, with runtime changes."""
+        if self.grants is None:
+            return self.catalog.project_grants.get(user_id, {})
+        return self.grants.project_grants(self.catalog, user_id)
+
+    def repo_grants(self, user_id: int) -> Mapping[int, RepoLevel]:
+        """A user's repository grants, with runtime changes."""
+        if self.grants is None:
+            return self.catalog.repo_grants.get(user_id, {})
+        return self.grants.repo_grants(self.catalog, user_id)
 
     # -- levels ------------------------------------------------------------------------------
 
@@ -31,7 +48,7 @@ class Access:
             return ProjectLevel.NONE
         if principal.admin_allowed and user.global_level >= GlobalLevel.ADMIN:
             return ProjectLevel.PROJECT_ADMIN
-        return self.catalog.project_grants.get(user.id, {}).get(project.key, ProjectLevel.NONE)
+        return self.project_grants(user.id).get(project.key, ProjectLevel.NONE)
 
     def project_level(self, principal: Principal, project: Project) -> ProjectLevel:
         """The principal's project permission, capped by its credential."""
@@ -43,7 +60,7 @@ class Access:
         public = self.catalog.is_public_repo(repo_id, project)
         level = RepoLevel(int(self._uncapped_project_level(principal, project)))
         if principal.user is not None:
-            granted = self.catalog.repo_grants.get(principal.user.id, {}).get(repo_id)
+            granted = self.repo_grants(principal.user.id).get(repo_id)
             if granted is not None:
                 level = max(level, granted)
         if principal.repo_cap <= RepoLevel.PUBLIC:
@@ -102,7 +119,7 @@ class Access:
         work); others yield the filtered list.
         """
         user = principal.user
-        grants = self.catalog.repo_grants.get(user.id, {}) if user is not None else {}
+        grants = self.repo_grants(user.id) if user is not None else {}
         for project in self.catalog.projects if projects is None else projects:
             whole = RepoLevel(int(self._uncapped_project_level(principal, project)))
             whole = RepoLevel(min(whole, principal.repo_cap)) if whole else whole

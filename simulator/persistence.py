@@ -4,7 +4,8 @@ after SIGKILL) finds what was answered before it.
 What is kept: the runtime configuration and the clock's offset, browser sessions and the
 XSRF secret, personal access tokens, OAuth 2 clients, codes, tokens and their signing
 secret, OAuth 1 links, request and access tokens and the admin pages' waiting links, and the
-two-factor plugin's enrolments. Not kept: the journal and the faults (test aids), the seed
+two-factor plugin's enrolments, and the permission grants changed at runtime. Not kept: the
+journal and the faults (test aids), the seed
 (rebuilt from the settings).
 
 After every request, each part whose pickled form changed is written in one transaction
@@ -55,6 +56,7 @@ def _parts(store: Store) -> dict[str, Any]:
         "oauth1": (oauth1.links, oauth1.request_tokens, oauth1.access_tokens),
         "oauth1_pages": (pages.pending, pages.application_urls),
         "tfa": (tfa.secrets, tfa.pending),
+        "grants": (store.grants.projects, store.grants.repos),
     }
 
 
@@ -94,6 +96,9 @@ def _restore(store: Store, part: str, value: Any) -> None:
     elif part == "tfa":
         _refill(store.tfa.secrets, value[0])
         _refill(store.tfa.pending, value[1])
+    elif part == "grants":
+        _refill(store.grants.projects, value[0])
+        _refill(store.grants.repos, value[1])
 
 
 class StateFile:

@@ -17,6 +17,7 @@ WHOAMI_PATH = "/plugins/servlet/applinks/whoami"
 #: The personal access token REST, beside the API's own prefixes.
 ACCESS_TOKEN_PREFIXES = ("/rest/access-tokens/1.0", "/rest/access-tokens/latest")
 
+_PERMISSIONS = "simulator.rest.permissions:"
 #: (method, path under /rest/api/{1.0,latest}, handler as module:function)
 API: tuple[tuple[str, str, str], ...] = (
     ("GET", "/users", "simulator.rest.users:get_users"),
@@ -42,6 +43,12 @@ API: tuple[tuple[str, str, str], ...] = (
     ("GET", REPO_PATH + "/files/", "simulator.rest.files:stream_files"),
     ("GET", REPO_PATH + "/files/{path:.+}", "simulator.rest.files:stream_files"),
     ("GET", REPO_PATH + "/archive", "simulator.rest.files:get_archive"),
+    ("GET", "/projects/{projectKey}/permissions/users", _PERMISSIONS + "get_project_users"),
+    ("PUT", "/projects/{projectKey}/permissions/users", _PERMISSIONS + "set_project_users"),
+    ("DELETE", "/projects/{projectKey}/permissions/users", _PERMISSIONS + "revoke_project_user"),
+    ("GET", REPO_PATH + "/permissions/users", _PERMISSIONS + "get_repo_users"),
+    ("PUT", REPO_PATH + "/permissions/users", _PERMISSIONS + "set_repo_users"),
+    ("DELETE", REPO_PATH + "/permissions/users", _PERMISSIONS + "revoke_repo_user"),
 )
 
 #: (method, path under /rest/access-tokens/{1.0,latest}, handler as module:function)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from simulator.clock import Clock
 from simulator.config import RuntimeConfig
 from simulator.faults import FaultPlan
+from simulator.grants import GrantChanges
 from simulator.journal import Journal
 from simulator.model import AccessToken, Session, User
 from simulator.oauth1.backend import OAuth1Backend
@@ -24,6 +25,7 @@ from simulator.settings import Settings
 from simulator.tfa.enrolment import TfaState
 
 if TYPE_CHECKING:
+    from simulator.access import Access
     from simulator.content import RepoContent
     from simulator.git.repos import GitRepositories
     from simulator.model import Repository
@@ -56,6 +58,8 @@ class Store:
         #: The "U2F & TOTP" plugin's enrolments and pending logins (simulator.tfa).
         self.tfa = TfaState()
         self._git: GitRepositories | None = None
+        #: Grants changed through ``…/permissions/users`` (simulator.grants).
+        self.grants = GrantChanges()
         self._request_ids = itertools.count(1)
 
     @property
@@ -94,6 +98,12 @@ class Store:
             self._git = GitRepositories(Path(kept + ".git") / self.dataset_key if kept else None)
         return self._git
 
+    def access(self) -> Access:
+        """Permission decisions over the catalog, with the grants changed at runtime."""
+        from simulator.access import Access
+
+        return Access(self.catalog, self.grants)
+
     def content(self, repo: Repository) -> RepoContent:
         """A repository's refs, commits and files: as changed by pushes and the control API,
         else derived from the seed."""
@@ -118,6 +128,7 @@ class Store:
         self.oauth1_pages.clear()
         self.oauth1.reset()
         self.tfa.reset()
+        self.grants.clear()
         if self._git is not None:
             self._git.forget_changes()
 

@@ -27,7 +27,6 @@ from aiohttp import web
 from aiohttp.web_exceptions import HTTPRequestEntityTooLarge
 from aiohttp.web_protocol import RequestPayloadError
 
-from simulator.access import Access
 from simulator.auth import principal_of
 from simulator.errors import BadRequestError, RequestTimeoutError
 from simulator.git import GIT_REALM
@@ -69,7 +68,7 @@ def _refusal(request: web.Request, store: Store, need: RepoLevel) -> web.Respons
     """Bitbucket's answer when the caller may not do ``need`` on the repository, else None."""
     principal = principal_of(request)
     repo = _repository(request, store)
-    level = RepoLevel.NONE if repo is None else Access(store.catalog).repo_level(principal, repo)
+    level = RepoLevel.NONE if repo is None else store.access().repo_level(principal, repo)
     readable = level >= RepoLevel.PUBLIC  # public, or a grant the credential allows
     if level >= need or (need == RepoLevel.REPO_READ and readable):
         return None

@@ -29,8 +29,8 @@ def store_of(request: web.Request) -> Store:
 
 
 def access_of(request: web.Request) -> Access:
-    """Permission decisions over the store's catalog."""
-    return Access(store_of(request).catalog)
+    """Permission decisions over the store's catalog and its changed grants."""
+    return store_of(request).access()
 
 
 def caller(request: web.Request) -> Principal:
