@@ -11,7 +11,7 @@ decision (REST, git, pages) sees them at once.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from aiohttp import web
 
@@ -84,59 +84,58 @@ def _page(request: web.Request, holders: list[tuple[User, str]]) -> web.Response
     )
 
 
+def _holders(
+    request: web.Request, level_of: Callable[[int], ProjectLevel | RepoLevel | None]
+) -> web.Response:
+    """The page of users holding an explicit grant, by ``level_of(user id)``."""
+    holders = []
+    for user in store_of(request).catalog.users:
+        level = level_of(user.id)
+        if level:
+            holders.append((user, level.name))
+    return _page(request, holders)
+
+
+def _apply(request: web.Request, change: Callable[[int], None]) -> web.Response:
+    """Apply ``change(user id)`` to every named user (all found first: all or nothing)."""
+    for user in _users(request):
+        change(user.id)
+    return web.Response(status=204)
+
+
 async def get_project_users(request: web.Request) -> web.Response:
     """``GET projects/{key}/permissions/users``: who holds an explicit project grant."""
-    project = _project(request)
-    access, catalog = access_of(request), store_of(request).catalog
-    holders = []
-    for user in catalog.users:
-        level = access.project_grants(user.id).get(project.key)
-        if level:
-            holders.append((user, ProjectLevel(level).name))
-    return _page(request, holders)
+    key, access = _project(request).key, access_of(request)
+    return _holders(request, lambda user_id: access.project_grants(user_id).get(key))
 
 
 async def set_project_users(request: web.Request) -> web.Response:
     """``PUT projects/{key}/permissions/users?name=…&permission=PROJECT_…``."""
-    project = _project(request)
+    key, grants = _project(request).key, store_of(request).grants
     level = ProjectLevel[_level(request.query, PROJECT_LEVELS)]
-    for user in _users(request):
-        store_of(request).grants.set_project(user.id, project.key, level)
-    return web.Response(status=204)
+    return _apply(request, lambda user_id: grants.set_project(user_id, key, level))
 
 
 async def revoke_project_user(request: web.Request) -> web.Response:
     """``DELETE projects/{key}/permissions/users?name=…``."""
-    project = _project(request)
-    for user in _users(request):
-        store_of(request).grants.set_project(user.id, project.key, ProjectLevel.NONE)
-    return web.Response(status=204)
+    key, grants = _project(request).key, store_of(request).grants
+    return _apply(request, lambda user_id: grants.set_project(user_id, key, ProjectLevel.NONE))
 
 
 async def get_repo_users(request: web.Request) -> web.Response:
     """``GET …/repos/{slug}/permissions/users``: who holds an explicit repository grant."""
-    repo = _repository(request)
-    access, catalog = access_of(request), store_of(request).catalog
-    holders = []
-    for user in catalog.users:
-        level = access.repo_grants(user.id).get(repo.id)
-        if level:
-            holders.append((user, RepoLevel(level).name))
-    return _page(request, holders)
+    repo_id, access = _repository(request).id, access_of(request)
+    return _holders(request, lambda user_id: access.repo_grants(user_id).get(repo_id))
 
 
 async def set_repo_users(request: web.Request) -> web.Response:
     """``PUT …/repos/{slug}/permissions/users?name=…&permission=REPO_…``."""
-    repo = _repository(request)
+    repo_id, grants = _repository(request).id, store_of(request).grants
     level = RepoLevel[_level(request.query, REPO_LEVELS)]
-    for user in _users(request):
-        store_of(request).grants.set_repo(user.id, repo.id, level)
-    return web.Response(status=204)
+    return _apply(request, lambda user_id: grants.set_repo(user_id, repo_id, level))
 
 
 async def revoke_repo_user(request: web.Request) -> web.Response:
     """``DELETE …/repos/{slug}/permissions/users?name=…``."""
-    repo = _repository(request)
-    for user in _users(request):
-        store_of(request).grants.set_repo(user.id, repo.id, RepoLevel.NONE)
-    return web.Response(status=204)
+    repo_id, grants = _repository(request).id, store_of(request).grants
+    return _apply(request, lambda user_id: grants.set_repo(user_id, repo_id, RepoLevel.NONE))
