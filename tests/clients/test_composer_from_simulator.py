@@ -1,0 +1,164 @@
+"""A real Composer (Debian's ``composer`` on ``php-cli``) installs a package straight from the
+simulator: the repository's clone URL as a ``vcs`` repository, credentials in ``auth.json``
+``http-basic``. Composer's git driver clones it over smart HTTP (asked for credentials by
+Bitbucket's 401 challenge), reads ``composer.json`` at every tag and branch, and installs the
+version asked for at the commit the REST API reports for that tag."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+
+from simulator.settings import Settings
+from simulator.testing import SimulatorServer
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("composer") is None or shutil.which("php") is None or shutil.which("git") is None,
+    reason="Composer, php-cli or git is not installed (.ci/run installs Debian's composer)",
+)
+API = "/rest/api/1.0"
+ALICE = ("alice", "alice")
+#: What the seeded composer.json files require besides php, as empty metapackages: Packagist
+#: is not reachable here, and the test is about reading the package, not its dependencies.
+DEPENDENCIES = {
+    "psr/log": ("1.1.4", "2.0.0", "3.0.0"),
+    "symfony/console": ("5.4.0", "6.4.0", "7.0.0"),
+    "guzzlehttp/guzzle": ("7.8.0",),
+    "phpunit/phpunit": ("9.6.0", "10.5.0"),
+}
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[SimulatorServer]:
+    with SimulatorServer(Settings(port=0)) as running:
+        yield running
+
+
+def _get(server: SimulatorServer, path: str) -> requests.Response:
+    answer = requests.get(server.base_url + path, auth=ALICE, timeout=10)
+    answer.raise_for_status()
+    return answer
+
+
+def _package(server: SimulatorServer) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """A private PKG repository with a composer.json and a tag: (repository, tag, manifest)."""
+    for repo in _get(server, f"{API}/projects/PKG/repos?limit=100").json()["values"]:
+        if repo["public"]:
+            continue
+        base = f"{API}/projects/PKG/repos/{repo['slug']}"
+        tags = _get(server, f"{base}/tags").json()["values"]
+        manifest = requests.get(
+            server.base_url + f"{base}/raw/composer.json", auth=ALICE, timeout=10
+        )
+        if tags and manifest.status_code == 200:
+            tag = sorted(tags, key=lambda t: t["displayId"])[0]
+            at = _get(server, f"{base}/raw/composer.json?at={tag['id']}").json()
+            return repo, tag, at
+    raise AssertionError("no private PKG repository has a composer.json and a tag")
+
+
+def _composer(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    home = project.parent / "composer-home"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "COMPOSER"))}
+    env.update(
+        COMPOSER_HOME=str(home),
+        COMPOSER_CACHE_DIR=str(home / "cache"),
+        COMPOSER_ALLOW_SUPERUSER="1",
+        COMPOSER_NO_AUDIT="1",
+        GIT_TERMINAL_PROMPT="0",
+        GIT_CONFIG_NOSYSTEM="1",
+        GIT_CONFIG_GLOBAL=os.devnull,
+    )
+    return subprocess.run(
+        ["composer", *args, "--no-interaction", "--no-ansi"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def _metapackages() -> list[dict[str, str]]:
+    return [
+        {"name": name, "version": version, "type": "metapackage"}
+        for name, versions in DEPENDENCIES.items()
+        for version in versions
+    ]
+
+
+def test_composer_installs_a_tag_over_git_smart_http_with_http_basic(
+    server: SimulatorServer, tmp_path: Path
+) -> None:
+    repo, tag, manifest = _package(server)
+    clone = next(link["href"] for link in repo["links"]["clone"] if link["name"] == "http")
+    host = urlsplit(clone).netloc
+    version = tag["displayId"].lstrip("v")
+    project = tmp_path / "app"
+    project.mkdir()
+    (project / "composer.json").write_text(
+        json.dumps(
+            {
+                "name": "test/app",
+                "repositories": [
+                    {"type": "vcs", "url": clone},
+                    {"type": "package", "package": _metapackages()},
+                    {"packagist.org": False},
+                ],
+                "require": {manifest["name"]: version},
+                "config": {"secure-http": False},
+            }
+        )
+    )
+    credentials = {"username": "alice", "password": "alice"}
+    hosts = {host: credentials, host.split(":")[0]: credentials}
+    (project / "auth.json").write_text(json.dumps({"http-basic": hosts}))
+
+    done = _composer(project, "install", "--prefer-source")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+    installed = json.loads((project / "vendor/composer/installed.json").read_text())
+    package = next(p for p in installed["packages"] if p["name"] == manifest["name"])
+    assert package["version"] == tag["displayId"]  # Composer keeps the tag's own spelling
+    assert package["version_normalized"] == version + ".0"
+    assert package["source"]["type"] == "git"
+    assert package["source"]["reference"] == tag["latestCommit"]
+    on_disk = json.loads((project / "vendor" / manifest["name"] / "composer.json").read_text())
+    assert on_disk == manifest
+
+
+def test_without_credentials_composer_is_refused(server: SimulatorServer, tmp_path: Path) -> None:
+    """No auth.json, no prompt: Bitbucket's 401 challenge stops the clone."""
+    repo, tag, manifest = _package(server)
+    clone = next(link["href"] for link in repo["links"]["clone"] if link["name"] == "http")
+    project = tmp_path / "app"
+    project.mkdir()
+    (project / "composer.json").write_text(
+        json.dumps(
+            {
+                "name": "test/app",
+                "repositories": [
+                    {"type": "vcs", "url": clone},
+                    {"type": "package", "package": _metapackages()},
+                    {"packagist.org": False},
+                ],
+                "require": {manifest["name"]: tag["displayId"].lstrip("v")},
+                "config": {"secure-http": False},
+            }
+        )
+    )
+    done = _composer(project, "install", "--prefer-source")
+    assert done.returncode != 0
+    output = done.stdout + done.stderr
+    assert "Authentication required" in output or "Authentication failed" in output, output
+    assert not (project / "vendor" / manifest["name"]).exists()
