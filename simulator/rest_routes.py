@@ -32,6 +32,7 @@ API: tuple[tuple[str, str, str], ...] = (
     ("GET", REPO_PATH + "/default-branch", "simulator.rest.refs:get_default_branch"),
     ("GET", REPO_PATH + "/tags", "simulator.rest.refs:get_tags"),
     ("GET", REPO_PATH + "/tags/{name:.+}", "simulator.rest.refs:get_tag"),
+    ("GET", REPO_PATH + "/commits", "simulator.rest.refs:get_commits"),
     ("GET", REPO_PATH + "/commits/{commitId}", "simulator.rest.refs:get_commit"),
     ("GET", REPO_PATH + "/raw", "simulator.rest.files:raw_without_path"),
     ("GET", REPO_PATH + "/raw/", "simulator.rest.files:raw_without_path"),

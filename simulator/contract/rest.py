@@ -340,6 +340,21 @@ _COMMIT = op(
     )
 )
 
+_COMMITS = op(
+    parameters=(
+        query("until", STRING, "The newest commit: a ref or commit id (default branch if absent)."),
+        query("since", STRING, "Leave out this commit and its ancestors (a ref or commit id)."),
+        query("merges", folded(refs.MERGES, upper=False), "include (default), exclude or only."),
+        query("path", STRING, "Only commits that changed this file or directory."),
+        *PAGING,
+    ),
+    responses=_repo_answers(
+        {"200": json_answer(ref("commits-page"), "A page of commits, newest first.")},
+        missing="until or since names no commit (NoSuchCommitException)",
+        bad=_bad("start", "limit", "merges", "path"),
+    ),
+)
+
 _NO_REVISION_OR_PATH = (
     "no such revision (NoSuchCommitException; also the empty repository without 'at') or "
     "no such path of the expected kind (NoSuchPathException)"
@@ -603,6 +618,7 @@ OPERATIONS: dict[str, Operation] = {
         (refs.get_tags, _TAGS),
         (refs.get_tag, _TAG),
         (refs.get_commit, _COMMIT),
+        (refs.get_commits, _COMMITS),
         (files.raw_without_path, _RAW_WITHOUT_PATH),
         (files.stream_raw, _RAW),
         (files.get_content, _BROWSE),
