@@ -68,6 +68,9 @@ def routes() -> list[web.RouteDef]:
     for method, path, target in API:
         table += api_routes(method, path, lazy(target))
     table.append(web.get(WHOAMI_PATH, lazy("simulator.rest.users:whoami")))
+    table.append(
+        web.get("/rest/capabilities", lazy("simulator.rest.capabilities:get_capabilities"))
+    )
     for version in ("1.0", "latest"):
         table.append(
             web.get(

@@ -45,6 +45,7 @@ from simulator.contract.spec import (
 from simulator.rest import (
     access_tokens,
     authconfig,
+    capabilities,
     files,
     projects,
     properties,
@@ -593,6 +594,14 @@ _DELETE_ACCESS_TOKEN = op(
     }
 )
 
+_CAPABILITIES = op(
+    responses={
+        "200": json_answer(
+            ref("capabilities"), "The application (stash), build date and capabilities served."
+        ),
+    }
+)
+
 _LOGIN_OPTIONS = op(
     responses={
         "200": json_answer(ref("login-options"), "The login methods: the login form."),
@@ -604,6 +613,7 @@ OPERATIONS: dict[str, Operation] = {
     for handler, operation in (
         (properties.get_application_properties, _APPLICATION_PROPERTIES),
         (authconfig.get_login_options, _LOGIN_OPTIONS),
+        (capabilities.get_capabilities, _CAPABILITIES),
         (users.get_users, _USERS),
         (users.get_user, _USER),
         (users.whoami, _WHOAMI),

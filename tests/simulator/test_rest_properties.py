@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
+from simulator.rest.capabilities import SERVED
 from simulator.rest.properties import build_date
+from simulator.settings import Settings
 from simulator.store import Store
 from simulator.version import BitbucketVersion
 from tests.conftest import Client, basic
@@ -136,3 +140,32 @@ async def test_login_options_offer_the_login_form_anonymously(client: Client, ve
     assert response.headers["Content-Type"] == "application/json;charset=UTF-8"
     body = validate(await response.json(), "login-options.json")
     assert {"type": "LOGIN_FORM"} in body["results"]
+
+
+async def test_capabilities_name_stash_and_only_what_is_served(client: Client) -> None:
+    # As Atlassian's Jenkins integration reads it (its capabilities-response.json fixture).
+    response = await client.get("/rest/capabilities")
+    assert response.status == 200
+    body = validate(await response.json(), "capabilities.json")
+    assert body["application"] == "stash"
+    assert body["links"]["self"].endswith("/rest/capabilities")
+    assert body["capabilities"] == {
+        name: body["links"]["self"].removesuffix("/rest/capabilities") + path
+        for name, path in SERVED.items()
+    }
+
+
+async def test_capabilities_build_date_is_application_properties_date(
+    client: Client, store: Store
+) -> None:
+    body = await (await client.get("/rest/capabilities")).json()
+    millis = int(build_date(store.config.version))
+    assert body["buildDate"] == datetime.fromtimestamp(millis / 1000, tz=UTC).strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
+
+
+@pytest.mark.parametrize("settings", [Settings(port=0, base_url="http://127.0.0.1:7990/bitbucket")])
+async def test_capabilities_links_carry_the_context_path(client: Client) -> None:
+    body = await (await client.get("/bitbucket/rest/capabilities")).json()
+    assert body["links"]["self"] == "http://127.0.0.1:7990/bitbucket/rest/capabilities"
