@@ -34,10 +34,12 @@ class PageRequest:
     limit: int
 
     @classmethod
-    def from_query(cls, query: Mapping[str, str], max_limit: int) -> PageRequest:
+    def from_query(
+        cls, query: Mapping[str, str], max_limit: int, default_limit: int = DEFAULT_LIMIT
+    ) -> PageRequest:
         """Parse ``start`` and ``limit``; 400 for non-integers or negatives, cap the limit."""
         start = _non_negative(query, "start", 0)
-        limit = _non_negative(query, "limit", DEFAULT_LIMIT)
+        limit = _non_negative(query, "limit", default_limit)
         if limit == 0:
             raise ValidationError("limit must be at least 1.", context="limit")
         return cls(start=start, limit=min(limit, max_limit))

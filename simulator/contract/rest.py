@@ -390,8 +390,9 @@ _BROWSE = op(
                         ref("browse-file/$defs/type"),
                     ]
                 },
-                "A page of a file's lines, or the directory with a page of its children; "
-                "{size} with size=true, {type} with type=true.",
+                "A page of a file's lines (500 without limit, at most 5,000), or the "
+                "directory with a page of its children; {size} with size=true, {type} with "
+                "type=true.",
             )
         },
         missing=_NO_REVISION_OR_PATH,

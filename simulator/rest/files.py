@@ -28,6 +28,11 @@ from simulator.rest import page_request
 from simulator.rest.refs import requested_content
 
 TEXT_CONTENT_TYPE = "text/plain;charset=UTF-8"
+#: A file's lines per ``browse`` page: Bitbucket caps a page at 5,000 (``page.max.source.lines``,
+#: BSERV-4836); without ``limit`` it answers 500 (UNCONFIRMED: Rookout/explorook PR #249, and
+#: the Jenkins branch-source plugin asks for 500).
+MAX_LINES = 5_000
+DEFAULT_LINES = 500
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -174,9 +179,10 @@ async def get_content(request: web.Request) -> web.Response:
         return json_response({"size": tree.size(path)})
     if _flag(request, "type"):
         return json_response({"type": kind})
-    page = page_request(request)
     if kind == "FILE":
-        return json_response(lines_json(tree.files[path], page))
+        lines = PageRequest.from_query(request.query, MAX_LINES, DEFAULT_LINES)
+        return json_response(lines_json(tree.files[path], lines))
+    page = page_request(request)
     body = {
         "path": path_json(path),
         "revision": revision.revision,
