@@ -18,6 +18,12 @@ WHOAMI_PATH = "/plugins/servlet/applinks/whoami"
 ACCESS_TOKEN_PREFIXES = ("/rest/access-tokens/1.0", "/rest/access-tokens/latest")
 
 _PERMISSIONS = "simulator.rest.permissions:"
+_AVATARS = "simulator.rest.avatars:"
+#: Where ``avatarUrl`` points: the web paths beside the REST ones.
+AVATAR_PAGES = (
+    ("/users/{userSlug}/avatar.png", _AVATARS + "get_user_avatar"),
+    ("/projects/{projectKey}/avatar.png", _AVATARS + "get_project_avatar"),
+)
 #: (method, path under /rest/api/{1.0,latest}, handler as module:function)
 API: tuple[tuple[str, str, str], ...] = (
     ("GET", "/users", "simulator.rest.users:get_users"),
@@ -44,6 +50,8 @@ API: tuple[tuple[str, str, str], ...] = (
     ("GET", REPO_PATH + "/files/", "simulator.rest.files:stream_files"),
     ("GET", REPO_PATH + "/files/{path:.+}", "simulator.rest.files:stream_files"),
     ("GET", REPO_PATH + "/archive", "simulator.rest.files:get_archive"),
+    ("GET", "/users/{userSlug}/avatar.png", _AVATARS + "get_user_avatar"),
+    ("GET", "/projects/{projectKey}/avatar.png", _AVATARS + "get_project_avatar"),
     ("GET", "/projects/{projectKey}/permissions/users", _PERMISSIONS + "get_project_users"),
     ("PUT", "/projects/{projectKey}/permissions/users", _PERMISSIONS + "set_project_users"),
     ("DELETE", "/projects/{projectKey}/permissions/users", _PERMISSIONS + "revoke_project_user"),
@@ -68,6 +76,7 @@ def routes() -> list[web.RouteDef]:
     for method, path, target in API:
         table += api_routes(method, path, lazy(target))
     table.append(web.get(WHOAMI_PATH, lazy("simulator.rest.users:whoami")))
+    table += [web.get(path, lazy(target)) for path, target in AVATAR_PAGES]
     table.append(
         web.get("/rest/capabilities", lazy("simulator.rest.capabilities:get_capabilities"))
     )

@@ -33,10 +33,10 @@ def handler_key(handler: Callable[..., Any]) -> str:
 @lru_cache(maxsize=1)
 def operations() -> dict[str, Operation]:
     """Every described handler's operation fragment, by :func:`handler_key`."""
-    from simulator.contract import git, oauth1, oauth2, pages, permissions, rest
+    from simulator.contract import avatars, git, oauth1, oauth2, pages, permissions, rest
 
     merged: dict[str, Operation] = {}
-    for module in (rest, permissions, oauth2, oauth1, pages, git):
+    for module in (rest, permissions, avatars, oauth2, oauth1, pages, git):
         for key, operation in module.OPERATIONS.items():
             if key in merged:
                 raise ValueError(f"{key} is described twice")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from simulator.model import Project, Repository, User
 
@@ -19,8 +20,9 @@ def user_json(user: User, base_url: str, avatar_size: int | None = None) -> dict
         "type": user.type,
         "links": {"self": [{"href": f"{base_url}/users/{user.slug}"}]},
     }
-    if avatar_size is not None:
-        body["avatarUrl"] = f"/users/{user.slug}/avatar.png?s={avatar_size}"
+    if avatar_size is not None:  # relative, under the context path, as Bitbucket's
+        context = urlsplit(base_url).path.rstrip("/")
+        body["avatarUrl"] = f"{context}/users/{user.slug}/avatar.png?s={avatar_size}"
     return body
 
 
