@@ -505,7 +505,34 @@ _ADMIN_POST = op(
     ),
 )
 
+_ENTITY = op(
+    responses=_gated(
+        {
+            "200": html(
+                "The page: a project's repositories, a user's profile, a directory's "
+                "entries or a file's text."
+            ),
+            "302": _to(
+                f"Anonymous on what it may not see: to `{{base}}/login?next=…`; {_BLOCKED_302}."
+            ),
+            "404": html("No such project, user, repository, revision or path, or hidden."),
+        }
+    )
+)
+_REPOSITORY_ROOT = op(
+    responses=_gated(
+        {
+            "302": _to(f"On to the repository's browse page; {_BLOCKED_302}."),
+            "404": html("No such repository."),
+        }
+    )
+)
+
 OPERATIONS: dict[str, Operation] = {
+    "simulator.web.browse:get_project_page": _ENTITY,
+    "simulator.web.browse:get_user_page": _ENTITY,
+    "simulator.web.browse:get_browse_page": _ENTITY,
+    "simulator.web.browse:get_repository_root": _REPOSITORY_ROOT,
     "simulator.web.login:get_root": _ROOT,
     "simulator.web.login:get_context_root": _CONTEXT_ROOT,
     "simulator.web.login:get_login": _LOGIN,
