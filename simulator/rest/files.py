@@ -70,7 +70,8 @@ def child_json(entry: Entry) -> dict[str, Any]:
 
 
 def lines_json(data: bytes, page: PageRequest) -> dict[str, Any]:
-    """A page of a file's lines."""
+    """A page of a file's lines: ``lines``, ``start``, ``size``, ``isLastPage`` and
+    ``nextPageStart`` when another page follows; no ``limit`` (BSERV-12725's answer)."""
     lines = data.decode("utf-8", errors="replace").split("\n")
     if lines and lines[-1] == "":
         lines.pop()
@@ -81,7 +82,6 @@ def lines_json(data: bytes, page: PageRequest) -> dict[str, Any]:
         "start": page.start,
         "size": len(chosen),
         "isLastPage": is_last,
-        "limit": page.limit,
     }
     if not is_last:
         body["nextPageStart"] = page.start + len(chosen)

@@ -280,7 +280,7 @@ async def test_browse_file_returns_a_page_of_lines(
         target = url(content.repository, f"browse/LICENSE?limit=5&start={start}", prefix)
         body = validate(await get_json(client, target), "browse-file.json")
         assert body["start"] == start
-        assert body["limit"] == 5
+        assert "limit" not in body  # as BSERV-12725 shows a real answer
         assert body["size"] == len(body["lines"])
         collected += [line["text"] for line in body["lines"]]
         if body["isLastPage"]:
