@@ -97,6 +97,24 @@ def _metapackages() -> list[dict[str, str]]:
     ]
 
 
+def _app(tmp_path: Path, clone: str, package: str, version: str) -> Path:
+    """A project requiring ``package`` at ``version`` from the simulator's clone URL only."""
+    project = tmp_path / "app"
+    project.mkdir()
+    manifest = {
+        "name": "test/app",
+        "repositories": [
+            {"type": "vcs", "url": clone},
+            {"type": "package", "package": _metapackages()},
+            {"packagist.org": False},
+        ],
+        "require": {package: version},
+        "config": {"secure-http": False},
+    }
+    (project / "composer.json").write_text(json.dumps(manifest))
+    return project
+
+
 def test_composer_installs_a_tag_over_git_smart_http_with_http_basic(
     server: SimulatorServer, tmp_path: Path
 ) -> None:
@@ -104,22 +122,7 @@ def test_composer_installs_a_tag_over_git_smart_http_with_http_basic(
     clone = next(link["href"] for link in repo["links"]["clone"] if link["name"] == "http")
     host = urlsplit(clone).netloc
     version = tag["displayId"].lstrip("v")
-    project = tmp_path / "app"
-    project.mkdir()
-    (project / "composer.json").write_text(
-        json.dumps(
-            {
-                "name": "test/app",
-                "repositories": [
-                    {"type": "vcs", "url": clone},
-                    {"type": "package", "package": _metapackages()},
-                    {"packagist.org": False},
-                ],
-                "require": {manifest["name"]: version},
-                "config": {"secure-http": False},
-            }
-        )
-    )
+    project = _app(tmp_path, clone, manifest["name"], version)
     credentials = {"username": "alice", "password": "alice"}
     hosts = {host: credentials, host.split(":")[0]: credentials}
     (project / "auth.json").write_text(json.dumps({"http-basic": hosts}))
@@ -141,22 +144,7 @@ def test_without_credentials_composer_is_refused(server: SimulatorServer, tmp_pa
     """No auth.json, no prompt: Bitbucket's 401 challenge stops the clone."""
     repo, tag, manifest = _package(server)
     clone = next(link["href"] for link in repo["links"]["clone"] if link["name"] == "http")
-    project = tmp_path / "app"
-    project.mkdir()
-    (project / "composer.json").write_text(
-        json.dumps(
-            {
-                "name": "test/app",
-                "repositories": [
-                    {"type": "vcs", "url": clone},
-                    {"type": "package", "package": _metapackages()},
-                    {"packagist.org": False},
-                ],
-                "require": {manifest["name"]: tag["displayId"].lstrip("v")},
-                "config": {"secure-http": False},
-            }
-        )
-    )
+    project = _app(tmp_path, clone, manifest["name"], tag["displayId"].lstrip("v"))
     done = _composer(project, "install", "--prefer-source")
     assert done.returncode != 0
     output = done.stdout + done.stderr
