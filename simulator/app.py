@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app[store_key] = store
     if state is not None:
         app.on_startup.append(_restore_repositories)
+    app.on_cleanup.append(_stop_webhooks)
     app.add_routes(rest_routes.routes())
     app.add_routes(web_routes.routes())
     app.add_routes(control.routes())
@@ -60,3 +61,13 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
 async def _restore_repositories(app: web.Application) -> None:
     await app[store_key].restore_changed_repositories()
+
+
+async def _stop_webhooks(app: web.Application) -> None:
+    """Cancel the webhook deliveries still queued and close their client."""
+    dispatcher = app[store_key].webhooks.dispatcher
+    if dispatcher is not None:
+        from simulator.webhooks.dispatch import Dispatcher
+
+        assert isinstance(dispatcher, Dispatcher)
+        await dispatcher.close()

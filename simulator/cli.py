@@ -93,6 +93,17 @@ def add_serve_arguments(serve: argparse.ArgumentParser) -> None:
     serve.add_argument("--tls-key", metavar="PEM", help="the key of --tls-cert")
     serve.add_argument("--tls-dir", metavar="DIR", help="where --tls writes its CA and key")
     serve.add_argument(
+        "--webhook-remote-targets",
+        action="store_const",
+        const="true",
+        help="let webhooks deliver beyond loopback (by default only to 127.0.0.1, ::1, localhost)",
+    )
+    serve.add_argument(
+        "--webhook-timeout",
+        metavar="SECONDS",
+        help="how long a webhook delivery may take (default 10)",
+    )
+    serve.add_argument(
         "--log-level",
         type=log_level,
         default=None,
@@ -127,6 +138,8 @@ SETTING_FLAGS: Final = (
     "tls_cert",
     "tls_key",
     "tls_dir",
+    "webhook_remote_targets",
+    "webhook_timeout",
 )
 
 

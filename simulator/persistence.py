@@ -4,8 +4,8 @@ after SIGKILL) finds what was answered before it.
 What is kept: the runtime configuration and the clock's offset, browser sessions and the
 XSRF secret, personal access tokens, OAuth 2 clients, codes, tokens and their signing
 secret, OAuth 1 links, request and access tokens and the admin pages' waiting links, and the
-two-factor plugin's enrolments, and the permission grants changed at runtime. Not kept: the
-journal and the faults (test aids), the seed
+two-factor plugin's enrolments, the permission grants changed at runtime, and the webhooks.
+Not kept: the journal, the faults and the webhooks' deliveries and history (test aids), the seed
 (rebuilt from the settings).
 
 After every request, each part whose pickled form changed is written in one transaction
@@ -57,6 +57,7 @@ def _parts(store: Store) -> dict[str, Any]:
         "oauth1_pages": (pages.pending, pages.application_urls),
         "tfa": (tfa.secrets, tfa.pending),
         "grants": (store.grants.projects, store.grants.repos),
+        "webhooks": (store.webhooks.hooks, store.webhooks.next_id),
     }
 
 
@@ -99,6 +100,9 @@ def _restore(store: Store, part: str, value: Any) -> None:
     elif part == "grants":
         _refill(store.grants.projects, value[0])
         _refill(store.grants.repos, value[1])
+    elif part == "webhooks":
+        _refill(store.webhooks.hooks, value[0])
+        store.webhooks.next_id = int(value[1])
 
 
 class StateFile:

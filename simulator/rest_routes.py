@@ -60,6 +60,32 @@ API: tuple[tuple[str, str, str], ...] = (
     ("DELETE", REPO_PATH + "/permissions/users", _PERMISSIONS + "revoke_repo_user"),
 )
 
+_HOOKS = "simulator.webhooks.rest:"
+
+
+def _webhooks(base: str) -> tuple[tuple[str, str, str], ...]:
+    """The webhook routes under ``base`` (``search`` and ``test`` before ``{webhookId}``)."""
+    hook = base + "/webhooks/{webhookId}"
+    return (
+        ("GET", base + "/webhooks", _HOOKS + "find_webhooks"),
+        ("POST", base + "/webhooks", _HOOKS + "create_webhook"),
+        ("POST", base + "/webhooks/test", _HOOKS + "send_test_ping"),
+        ("GET", hook, _HOOKS + "get_webhook"),
+        ("PUT", hook, _HOOKS + "update_webhook"),
+        ("DELETE", hook, _HOOKS + "delete_webhook"),
+        ("GET", hook + "/latest", _HOOKS + "get_latest_invocation"),
+        ("GET", hook + "/statistics", _HOOKS + "get_statistics"),
+        ("GET", hook + "/statistics/summary", _HOOKS + "get_statistics_summary"),
+    )
+
+
+#: Repository and project webhooks (simulator.webhooks.rest), under /rest/api/{1.0,latest}.
+WEBHOOKS: tuple[tuple[str, str, str], ...] = (
+    ("GET", REPO_PATH + "/webhooks/search", _HOOKS + "search_webhooks"),
+    *_webhooks(REPO_PATH),
+    *_webhooks("/projects/{projectKey}"),
+)
+
 #: (method, path under /rest/access-tokens/{1.0,latest}, handler as module:function)
 ACCESS_TOKENS: tuple[tuple[str, str, str], ...] = (
     ("GET", "/users/{userSlug}", "simulator.rest.access_tokens:get_access_tokens"),
@@ -73,7 +99,7 @@ ACCESS_TOKENS: tuple[tuple[str, str, str], ...] = (
 def routes() -> list[web.RouteDef]:
     """All REST routes."""
     table = properties.routes()
-    for method, path, target in API:
+    for method, path, target in API + WEBHOOKS:
         table += api_routes(method, path, lazy(target))
     table.append(web.get(WHOAMI_PATH, lazy("simulator.rest.users:whoami")))
     table += [web.get(path, lazy(target)) for path, target in AVATAR_PAGES]

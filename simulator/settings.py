@@ -56,6 +56,10 @@ class Settings:
     tls_key: str | None = None
     #: Where the made CA and certificate go (default: a new temporary folder).
     tls_dir: str | None = None
+    #: Let webhooks deliver beyond loopback (simulator/webhooks/targets.py says why not).
+    webhook_remote_targets: bool = False
+    #: Seconds a webhook delivery may take, connecting and answering.
+    webhook_timeout: float = 10.0
 
     def __post_init__(self) -> None:
         if self.dataset not in DATASETS:
@@ -75,6 +79,10 @@ class Settings:
         if not 0 < self.connection_timeout <= 3600:
             raise SettingsError(
                 f"connection_timeout: must lie in (0, 3600] seconds: {self.connection_timeout}"
+            )
+        if not 0 < self.webhook_timeout <= 60:
+            raise SettingsError(
+                f"webhook_timeout: must lie in (0, 60] seconds: {self.webhook_timeout}"
             )
         if (self.tls_cert is None) != (self.tls_key is None):
             raise SettingsError("tls_cert: --tls-cert and --tls-key go together")
@@ -192,6 +200,8 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "tls_cert": _parse_str,
     "tls_key": _parse_str,
     "tls_dir": _parse_str,
+    "webhook_remote_targets": _parse_bool,
+    "webhook_timeout": _parse_float,
 }
 _FIELD_NAMES = frozenset(f.name for f in fields(Settings))
 assert set(_PARSERS) == _FIELD_NAMES, "every setting needs a parser"

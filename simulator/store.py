@@ -23,6 +23,7 @@ from simulator.oauth2.backend import OAuth2Backend
 from simulator.seed import Catalog, DatasetSize, build_catalog
 from simulator.settings import Settings
 from simulator.tfa.enrolment import TfaState
+from simulator.webhooks.model import WebhookBackend
 
 if TYPE_CHECKING:
     from simulator.access import Access
@@ -60,6 +61,8 @@ class Store:
         self._git: GitRepositories | None = None
         #: Grants changed through ``…/permissions/users`` (simulator.grants).
         self.grants = GrantChanges()
+        #: Repository and project webhooks, their history and deliveries (simulator.webhooks).
+        self.webhooks = WebhookBackend()
         self._request_ids = itertools.count(1)
 
     @property
@@ -129,6 +132,7 @@ class Store:
         self.oauth1.reset()
         self.tfa.reset()
         self.grants.clear()
+        self.webhooks.reset()
         if self._git is not None:
             self._git.forget_changes()
 

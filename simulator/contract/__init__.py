@@ -1,11 +1,12 @@
 """What each Bitbucket route takes and answers, for ``/_sim/openapi.json``.
 
-Each area's module (``rest``, ``oauth2``, ``oauth1``, ``pages``, ``git``) maps its handlers, by
-``module:qualname``, to an OpenAPI operation fragment: ``parameters``, ``requestBody`` and
-``responses``, written with the builders of :mod:`simulator.contract.spec` as tightly as the
-handler checks its input. The document (:mod:`simulator.control.openapi`) adds what every
-Bitbucket route shares: the security schemes and the 401 of a wrong credential. Imported only
-when the document is first asked for, so start-up does not pay for it.
+Each area's module (``rest``, ``oauth2``, ``oauth1``, ``pages``, ``git``, ``webhooks``) maps
+its handlers, by ``module:qualname``, to an OpenAPI operation fragment: ``parameters``,
+``requestBody`` and ``responses``, written with the builders of :mod:`simulator.contract.spec`
+as tightly as the handler checks its input. The document (:mod:`simulator.control.openapi`)
+adds what every Bitbucket route shares: the security schemes and the 401 of a wrong
+credential. Imported only when the document is first asked for, so start-up does not pay for
+it.
 """
 
 from __future__ import annotations
@@ -33,10 +34,19 @@ def handler_key(handler: Callable[..., Any]) -> str:
 @lru_cache(maxsize=1)
 def operations() -> dict[str, Operation]:
     """Every described handler's operation fragment, by :func:`handler_key`."""
-    from simulator.contract import avatars, git, oauth1, oauth2, pages, permissions, rest
+    from simulator.contract import (
+        avatars,
+        git,
+        oauth1,
+        oauth2,
+        pages,
+        permissions,
+        rest,
+        webhooks,
+    )
 
     merged: dict[str, Operation] = {}
-    for module in (rest, permissions, avatars, oauth2, oauth1, pages, git):
+    for module in (rest, permissions, avatars, oauth2, oauth1, pages, git, webhooks):
         for key, operation in module.OPERATIONS.items():
             if key in merged:
                 raise ValueError(f"{key} is described twice")

@@ -3,7 +3,9 @@
 ``GET health``, ``POST reset``, ``GET|PATCH config``, ``GET|POST clock``,
 ``GET|DELETE journal``, ``GET|POST|DELETE faults``, ``GET|POST applinks``,
 ``GET openapi.json``, and a repository's ``POST commits``, ``POST tags``,
-``DELETE tags/{name}`` and ``DELETE branches/{name}`` under ``repos/{projectKey}/{slug}/``.
+``DELETE tags/{name}`` and ``DELETE branches/{name}`` under ``repos/{projectKey}/{slug}/``,
+and the webhooks' ``GET deliveries``, ``POST settle`` and ``GET|POST|DELETE faults`` under
+``webhooks/`` (:mod:`simulator.webhooks.control`).
 Under a context path it lives at ``<context>/_sim/``. With ``Settings.control_token`` set,
 every operation needs the header ``X-Sim-Control-Token`` (401 otherwise), even on unknown
 control paths and wrong methods (which answer 404 and 405 in Bitbucket's envelope once the
@@ -16,6 +18,7 @@ from aiohttp import web
 
 from simulator.control import handlers as h
 from simulator.control import repos
+from simulator.webhooks import control as webhooks
 
 PREFIX = "/_sim"
 _REPO = "/repos/{projectKey}/{repositorySlug}"
@@ -42,6 +45,7 @@ def routes() -> list[web.RouteDef]:
         ("POST", _REPO + "/tags", repos.add_tag),
         ("DELETE", _REPO + "/tags/{name:.+}", repos.delete_tag),
         ("DELETE", _REPO + "/branches/{name:.+}", repos.delete_branch),
+        *webhooks.ROUTES,
     ]
     known: dict[str, set[str]] = {}
     for method, path, _ in table:

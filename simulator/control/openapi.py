@@ -20,6 +20,7 @@ from simulator.journal import is_control_path
 from simulator.lazy import resolve
 from simulator.settings import Settings
 from simulator.store import Store
+from simulator.webhooks import control as webhook_control
 
 OPENAPI_VERSION = "3.1.0"
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -459,6 +460,10 @@ CONTROL_OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         },
     },
 }
+
+# The webhooks' control operations are written beside their handlers.
+CONTROL_OPERATIONS.update(webhook_control.OPERATIONS)
+SCHEMAS.update(webhook_control.SCHEMAS)
 
 SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
     "basicAuth": {"type": "http", "scheme": "basic"},

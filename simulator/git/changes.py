@@ -24,7 +24,7 @@ from simulator.errors import (
 )
 from simulator.git.reader import read_content, ref_tips
 from simulator.git.repos import GitError, run_git
-from simulator.model import Repository
+from simulator.model import Repository, User
 
 if TYPE_CHECKING:
     from simulator.store import Store
@@ -97,10 +97,14 @@ class Changed:
 
 
 async def change(
-    store: Store, repo: Repository, action: Callable[[Path], Awaitable[T]]
+    store: Store,
+    repo: Repository,
+    action: Callable[[Path], Awaitable[T]],
+    actor: User | None = None,
 ) -> tuple[T, Changed]:
     """Run ``action`` on the repository's folder under its change lock; what it returned, and
-    what changed. A change that moved refs makes the folder the repository's truth."""
+    what changed. A change that moved refs makes the folder the repository's truth, and is
+    then handed to the webhooks as ``actor``'s (None: the seeded admin's)."""
     git = store.git
     if repo.id not in git.changed and len(git.changed) >= MAX_CHANGED_REPOSITORIES:
         raise TooManyChangesError(
@@ -114,7 +118,12 @@ async def change(
         moved = ref_changes(before, await ref_tips(folder))
         if moved:
             git.mark_changed(await read_content(folder, repo))
-        return result, Changed(store.content(repo), moved)
+        changed = Changed(store.content(repo), moved)
+    if moved and store.webhooks.hooks:
+        from simulator.webhooks.dispatch import refs_changed
+
+        refs_changed(store, repo, actor, moved)
+    return result, changed
 
 
 # -- the control API's changes ------------------------------------------------------------------

@@ -155,7 +155,7 @@ async def _push(
     async def receive(folder: Path) -> web.Response:
         return await http_backend(request, folder, tail, body)
 
-    answer, changed = await change(store, repo, receive)
+    answer, changed = await change(store, repo, receive, principal_of(request).user)
     if changed.changes:
         note(request, refs_changed=[change.to_json() for change in changed.changes])
     return answer
