@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+from multidict import CIMultiDict
 
 from simulator.model import Repository
 from simulator.store import Store
@@ -24,7 +25,7 @@ class Received:
 
     method: str
     path: str
-    headers: dict[str, str]
+    headers: CIMultiDict[str]
     body: bytes
 
 
@@ -34,8 +35,14 @@ class Inbox:
 
     status: int = 200
     answer: str = "thanks"
+    #: Where it listens: ``http://127.0.0.1:<port>``.
+    base_url: str = ""
     received: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def url(self, path: str = "/hook") -> str:
+        """A URL on the receiver."""
+        return self.base_url + path
 
     def take(self) -> list[Received]:
         """Everything received so far."""
@@ -50,7 +57,7 @@ def receiver_app(inbox: Inbox) -> web.Application:
         body = await request.read()
         with inbox.lock:
             inbox.received.append(
-                Received(request.method, request.path_qs, dict(request.headers), body)
+                Received(request.method, request.path_qs, CIMultiDict(request.headers), body)
             )
         return web.Response(status=inbox.status, text=inbox.answer)
 
@@ -72,9 +79,9 @@ class ThreadedReceiver(ThreadedAppServer):
         """The recording app."""
         return receiver_app(self.inbox)
 
-    def url(self, path: str = "/hook") -> str:
-        """A URL on the receiver."""
-        return f"http://127.0.0.1:{self.port}{path}"
+    def bound(self, port: int) -> None:
+        """Where the receiver listens, now that it is known."""
+        self.inbox.base_url = f"http://127.0.0.1:{port}"
 
 
 def pkg_repo(store: Store, index: int = 0) -> Repository:

@@ -253,7 +253,7 @@ async def test_delete_answers_204_then_the_webhook_is_gone(client: Client, store
         (hook_body("http://"), "url"),
         (hook_body("http://127.0.0.1:99999/"), "url"),
         (hook_body("http://127.0.0.1/a b"), "url"),
-        (hook_body(12), "url"),
+        ({**hook_body(URL), "url": 12}, "url"),
         ({"name": "n", "url": URL}, "events"),
         (hook_body(URL, events=[]), "events"),
         (hook_body(URL, events=["repo:push"]), "events"),
@@ -406,7 +406,9 @@ async def test_missing_projects_and_repositories_are_404(client: Client, store: 
         )
 
 
-@pytest.mark.parametrize("settings", [Settings(port=0, bitbucket_version=BitbucketVersion.parse("5.3.0"))])
+@pytest.mark.parametrize(
+    "settings", [Settings(port=0, bitbucket_version=BitbucketVersion.parse("5.3.0"))]
+)
 async def test_before_5_4_there_are_no_webhooks(client: Client, store: Store) -> None:
     answer = await client.post(repo_hooks(pkg_repo(store)), json=hook_body(URL), headers=ADMIN)
     error = await _error(answer, 404)
