@@ -11,9 +11,9 @@ Path parameters are drawn, four times in five, from what the seed really holds (
 a repository, its tags, a commit, its files, the users), read from the server before the run
 and given to schemathesis as dictionaries; otherwise nearly every REST case would be a 404.
 ``add_webhook_fault`` is left out for the same reason (a delivery fault may delay every
-later delivery by 30 s). ``positive_data_acceptance`` is left out because validity there depends on state the fuzzer
-cannot know (a code, a token, a form's XSRF token): a well-formed but unknown code is
-rightly refused.
+later delivery by 30 s). ``positive_data_acceptance`` is left out because validity there
+depends on state the fuzzer cannot know (a code, a token, a form's XSRF token): a
+well-formed but unknown code is rightly refused.
 """
 
 from __future__ import annotations
