@@ -35,6 +35,12 @@ class Capabilities:
     #: :meth:`Clocked.advance_clock`): one that refreshes ahead of ``expires_in`` by its own
     #: clock declares it, so that "an hour passes" moves its clock with Bitbucket's.
     clock: bool = False
+    #: Whether the implementation serves the logged-in user's Composer packages
+    #: (``GET /packages``, ``POST /packages/sync``; :class:`Packaged`).
+    packages: bool = False
+    #: Whether it sets up Bitbucket webhooks when given a code credential
+    #: (``POST /code-credentials``; :class:`Hooked`). Only with ``packages``.
+    webhooks: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +105,28 @@ class RepositoryEntry:
     project: str
     slug: str
     has_composer_json: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PackageVersion:
+    """One version of one package in ``GET /packages`` (the fields of Composer 2 metadata
+    the harness reads)."""
+
+    #: The package name, from ``composer.json`` at that ref.
+    name: str
+    #: As Composer metadata names it: a tag's name (``v1.2.0``, or normalised ``1.2.0``),
+    #: ``dev-<branch>`` for a branch (or Composer's ``1.x-dev`` form for numeric branches).
+    version: str
+    #: ``source.reference``: the commit id the version resolves to.
+    reference: str
+    #: ``source.url``: where Composer clones it from.
+    source_url: str
+    #: ``dist.url``: the archive Composer downloads, or None when none is served.
+    dist_url: str | None = None
+
+
+#: ``GET /packages``: package name -> its versions.
+Packages = Mapping[str, tuple[PackageVersion, ...]]
 
 
 class DriverError(Exception):
@@ -186,4 +214,30 @@ class Clocked(Protocol):
     def advance_clock(self, seconds: int) -> None:
         """Time passed: move the implementation's clock ``seconds`` on (as far as its token
         lifetimes are concerned). ``POST /clock``; only when ``capabilities().clock``."""
+        ...
+
+
+@runtime_checkable
+class Packaged(Protocol):
+    """The optional part of :class:`Integrator` for ``capabilities().packages``."""
+
+    def packages(self, cookies: Cookies) -> Packages:
+        """The Composer packages the implementation serves the logged-in user, as it holds
+        them now (no synchronisation is implied). ``GET /packages``."""
+        ...
+
+    def synchronise(self, cookies: Cookies) -> None:
+        """Synchronise the logged-in user's packages with Bitbucket now, and return when
+        done. ``POST /packages/sync``."""
+        ...
+
+
+@runtime_checkable
+class Hooked(Protocol):
+    """The optional part of :class:`Integrator` for ``capabilities().webhooks``."""
+
+    def add_code_credential(self, username: str, token: str) -> None:
+        """Give the implementation a Bitbucket personal access token of ``username`` to set
+        up webhooks with (Private Packagist's "code credentials"). ``POST /code-credentials``.
+        Webhooks are expected from the next synchronisation on."""
         ...
