@@ -8,6 +8,7 @@ rejected as a whole, naming the key, with nothing changed.
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
@@ -97,6 +98,8 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "blocked_response": TFA_BLOCKED_RESPONSES,
 }
 
+_OFFSET = re.compile(r"(?P<sign>[+-])(?P<hours>\d{2}):(?P<minutes>\d{2})")
+
 _LIMITS = {
     "access_token_seconds": (1, 10 * 365 * 86400),
     "refresh_token_seconds": (1, 10 * 365 * 86400),
@@ -148,6 +151,19 @@ def _patch_dataclass(current: Any, changes: Any, prefix: str) -> Any:
     return replace(current, **values)
 
 
+def utc_offset_minutes(text: str) -> int | None:
+    """The minutes east of UTC that ``+HH:MM`` / ``-HH:MM`` names, or None when it is not one
+    (hours at most 14, minutes below 60)."""
+    match = _OFFSET.fullmatch(text)
+    if match is None:
+        return None
+    hours, minutes = int(match["hours"]), int(match["minutes"])
+    total = hours * 60 + minutes
+    if minutes >= 60 or total > 14 * 60:
+        return None
+    return -total if match["sign"] == "-" else total
+
+
 @dataclass(slots=True)
 class RuntimeConfig:
     """Mutable settings a test may change while the simulator runs."""
@@ -155,6 +171,8 @@ class RuntimeConfig:
     version: BitbucketVersion
     #: The admin-configurable cap on a page's ``limit`` (Bitbucket's default is 1000).
     max_page_limit: int = 1000
+    #: The server's UTC offset (``+HH:MM``), in which webhook payloads write their ``date``.
+    time_zone: str = "+00:00"
     oauth2: OAuth2Config = field(default_factory=OAuth2Config)
     oauth1: OAuth1Config = field(default_factory=OAuth1Config)
     tfa: TfaConfig = field(default_factory=TfaConfig)
@@ -170,6 +188,7 @@ class RuntimeConfig:
         return {
             "version": str(self.version),
             "max_page_limit": self.max_page_limit,
+            "time_zone": self.time_zone,
             "oauth2": asdict(self.oauth2),
             "oauth1": asdict(self.oauth1),
             "tfa": {
@@ -184,7 +203,7 @@ class RuntimeConfig:
         """Merge a JSON object into the configuration, all or nothing."""
         if not isinstance(changes, dict):
             raise ConfigError("the config patch must be a JSON object")
-        unknown = sorted(set(changes) - {"version", "max_page_limit", *SECTIONS})
+        unknown = sorted(set(changes) - {"version", "max_page_limit", "time_zone", *SECTIONS})
         if unknown:
             raise ConfigError(f"unknown config key: {', '.join(unknown)}", unknown[0])
         version = self.version
@@ -203,6 +222,15 @@ class RuntimeConfig:
                 raise ConfigError(
                     "max_page_limit: must be a whole number in 1..100000", "max_page_limit"
                 )
+        time_zone = self.time_zone
+        if "time_zone" in changes:
+            time_zone = changes["time_zone"]
+            if not isinstance(time_zone, str) or utc_offset_minutes(time_zone) is None:
+                raise ConfigError(
+                    'time_zone: must be an offset from UTC such as "+10:00" or "-08:00" '
+                    "(at most 14 hours)",
+                    "time_zone",
+                )
         sections = {
             name: _patch_dataclass(getattr(self, name), changes[name], name)
             for name in SECTIONS
@@ -210,5 +238,6 @@ class RuntimeConfig:
         }
         self.version = version
         self.max_page_limit = limit
+        self.time_zone = time_zone
         for name, value in sections.items():
             setattr(self, name, value)

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from simulator.lazy import lazy
 from simulator.web import login, stylesheet
+from simulator.webhooks import SETTINGS_PAGE
 
 _BROWSE = "simulator.web.browse:"
 _REPO = "/repos/{repositorySlug}"
@@ -25,7 +26,17 @@ ENTITY_PAGES = (
 )
 
 
+_HOOKS = "simulator.webhooks.pages:"
+#: A repository's webhook settings (simulator.webhooks.pages, loaded on first use).
+WEBHOOK_PAGES = (
+    ("GET", SETTINGS_PAGE, _HOOKS + "get_webhooks_page"),
+    ("POST", SETTINGS_PAGE, _HOOKS + "post_webhooks_page"),
+    ("POST", SETTINGS_PAGE + "/{webhookId}/delete", _HOOKS + "post_delete_webhook"),
+)
+
+
 def routes() -> list[web.RouteDef]:
     """All page routes, and the pages' stylesheet."""
     pages = [web.get(path, lazy(_BROWSE + name)) for path, name in ENTITY_PAGES]
+    pages += [web.route(method, path, lazy(target)) for method, path, target in WEBHOOK_PAGES]
     return [*login.routes(), *stylesheet.routes(), *pages]

@@ -528,7 +528,76 @@ _REPOSITORY_ROOT = op(
     )
 )
 
+_WEBHOOKS_UNAUTHORIZED = html("Signed in without REPO_ADMIN on the repository.")
+_WEBHOOKS_GET = op(
+    parameters=[
+        query(
+            "saved",
+            {"type": "string", "examples": ["created"]},
+            "`created` or `deleted` shows that the change was saved; other values are ignored.",
+        )
+    ],
+    responses=_gated(
+        {
+            "200": html("The repository's webhooks and the Create webhook form."),
+            "302": _to("Anonymous: to `{base}/login?next=…`."),
+            "404": html("No such repository, or a Bitbucket older than 5.4."),
+        },
+        unauthorized=_WEBHOOKS_UNAUTHORIZED,
+    ),
+)
+_WEBHOOK_FORM = form_body(
+    {
+        "name": {"type": "string", "description": "Required, at most 255 characters."},
+        "url": {"type": "string", "description": "Required: an http or https URL."},
+        "secret": {"type": "string", "description": "Signs deliveries (X-Hub-Signature)."},
+        "username": {"type": "string", "description": "Basic credentials sent with each one."},
+        "password": {"type": "string", "description": "Basic credentials sent with each one."},
+        "events": {"type": "string", "description": "Repeatable: an event key; at least one."},
+        "active": {**_CHOICE, "description": "Checkbox: not blank = on."},
+        "sslVerificationRequired": {**_CHOICE, "description": "Checkbox: not blank = on."},
+        "atl_token": {
+            "type": "string",
+            "description": "The session's XSRF token; without a browser session the "
+            "`X-Atlassian-Token: no-check` header instead.",
+        },
+    },
+    description="Create a webhook; validated as `POST …/webhooks` on REST.",
+)
+_WEBHOOKS_POST = op(
+    parameters=[_XSRF_HEADER],
+    body=_WEBHOOK_FORM,
+    responses=_gated(
+        {
+            "303": _to("Created: back to the page with `?saved=created`."),
+            "302": _to("Anonymous: to `{base}/login?next=…`."),
+            "400": html("The form again, as entered, with the bad field's error."),
+            "403": html(_XSRF_403 + " Nothing changed."),
+            "404": html("No such repository, or a Bitbucket older than 5.4."),
+        },
+        unauthorized=_WEBHOOKS_UNAUTHORIZED,
+        reads_body=True,
+    ),
+)
+_WEBHOOK_DELETE = op(
+    parameters=[_XSRF_HEADER],
+    body=form_body({"atl_token": {"type": "string", "description": "As for creating."}}),
+    responses=_gated(
+        {
+            "303": _to("Deleted: back to the page with `?saved=deleted`."),
+            "302": _to("Anonymous: to `{base}/login?next=…`."),
+            "403": html(_XSRF_403 + " Nothing changed."),
+            "404": html("No such repository or webhook."),
+        },
+        unauthorized=_WEBHOOKS_UNAUTHORIZED,
+        reads_body=True,
+    ),
+)
+
 OPERATIONS: dict[str, Operation] = {
+    "simulator.webhooks.pages:get_webhooks_page": _WEBHOOKS_GET,
+    "simulator.webhooks.pages:post_webhooks_page": _WEBHOOKS_POST,
+    "simulator.webhooks.pages:post_delete_webhook": _WEBHOOK_DELETE,
     "simulator.web.browse:get_project_page": _ENTITY,
     "simulator.web.browse:get_user_page": _ENTITY,
     "simulator.web.browse:get_browse_page": _ENTITY,

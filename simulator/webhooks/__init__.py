@@ -16,6 +16,8 @@ from simulator.version import BitbucketVersion
 
 #: Webhooks exist from Bitbucket 5.4 (``shared/reference/bitbucket-dc.md``).
 SINCE = BitbucketVersion(5, 4)
+#: The repository settings page for webhooks (simulator.webhooks.pages).
+SETTINGS_PAGE = "/plugins/servlet/webhooks/projects/{projectKey}/repos/{repositorySlug}"
 REFS_CHANGED = "repo:refs_changed"
 PING = "diagnostics:ping"
 #: The events a webhook may subscribe to: the ``application-webhooks`` list a real

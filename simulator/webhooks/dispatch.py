@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from simulator.config import utc_offset_minutes
 from simulator.journal import REDACTED, cut, redact_header, redact_url
 from simulator.webhooks import REFS_CHANGED, SINCE, payloads
 from simulator.webhooks.model import Credentials, Invocation, Outcome, Scope, Webhook
@@ -47,8 +48,8 @@ MAX_LOG = 1_000
 #: What is read of an answer, and what the log keeps of it.
 READ_BYTES = 64 * 1024
 ANSWER_CHARS = 1_024
-#: Payloads larger than this are logged by size only.
-MAX_LOGGED_PAYLOAD = 64 * 1024
+#: Payloads larger than this are logged by size only (the log stays within 16 MB).
+MAX_LOGGED_PAYLOAD = 16 * 1024
 #: Faults in force at once, and the longest delay one may inject.
 MAX_FAULTS = 100
 MAX_FAULT_DELAY = 30.0
@@ -181,11 +182,13 @@ class Dispatcher:
             self._pending = set()
         return loop
 
-    def enqueue(self, hook: Webhook, event: str, scope: Scope, payload: dict[str, Any]) -> None:
-        """Queue one delivery of ``payload`` to ``hook`` (recorded as an error, unsent, when
-        :data:`MAX_PENDING` wait already)."""
+    def enqueue(
+        self, hook: Webhook, event: str, scope: Scope, payload: dict[str, Any], body: bytes
+    ) -> None:
+        """Queue one delivery of ``payload`` (encoded as ``body``, shared by the deliveries of
+        one event) to ``hook``; recorded as an error, unsent, when :data:`MAX_PENDING` wait
+        already."""
         loop = self._bind()
-        body = payloads.encode(payload)
         delivery = Delivery(
             id=next(self._ids),
             webhook_id=hook.id,
@@ -415,11 +418,12 @@ def refs_changed(
     catalog, base_url = store.catalog, store.base_url
     user = actor or catalog.users_by_name["admin"]
     payload = payloads.refs_changed(
-        payloads.bitbucket_date(store.clock.now()),
+        payloads.bitbucket_date(store.clock.now(), utc_offset_minutes(store.config.time_zone) or 0),
         user_json(user, base_url),
         render_repository(catalog, repo, base_url, store.config.version),
         [change.to_json() for change in moved],
     )
+    body = payloads.encode(payload)
     dispatcher = dispatcher_of(store)
     for hook in hooks:
-        dispatcher.enqueue(hook, REFS_CHANGED, scope, payload)
+        dispatcher.enqueue(hook, REFS_CHANGED, scope, payload, body)

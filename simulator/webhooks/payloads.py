@@ -4,10 +4,10 @@
   ``webhook/refs_changed_body.json``; the branch-source plugin's ``pushPayload.json``,
   ``tag_created.json``): ``eventKey``, ``date``, ``actor`` (the user as REST shows it),
   ``repository`` (as REST shows it) and ``changes``. ``date`` is Java's
-  ``yyyy-MM-dd'T'HH:mm:ssZ``, the offset without a colon (``+0000``: the simulator's
-  time zone is UTC), on the simulator's clock. The ``commits`` and ``toCommit`` of the
-  newest fixture (``pushPayload_v10.json``) are not sent (which version added them is
-  UNCONFIRMED).
+  ``yyyy-MM-dd'T'HH:mm:ssZ``, the offset without a colon, in the server's time zone (the
+  config's ``time_zone``, UTC unless changed), on the simulator's clock. The ``commits`` and
+  ``toCommit`` of the newest fixture (``pushPayload_v10.json``) are not sent (which version
+  added them is UNCONFIRMED).
 - ``diagnostics:ping`` (``POST …/webhooks/test``): ``{"test": true}`` (the branch-source
   plugin's ``ping.json``; Atlassian's plugin's ``BitbucketWebhookEvent.DIAGNOSTICS_PING``).
 - Headers ("Event payload", HTTP headers): ``X-Event-Key``, ``X-Request-Id`` (a UUID per
@@ -27,7 +27,7 @@ import hmac
 import json
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from simulator.version import BitbucketVersion
@@ -38,9 +38,11 @@ SIGNATURE_HEADER = "X-Hub-Signature"
 PING_BODY: dict[str, Any] = {"test": True}
 
 
-def bitbucket_date(epoch_seconds: float) -> str:
-    """A payload's ``date``: ``2017-09-19T09:45:32+0000`` (UTC)."""
-    return datetime.fromtimestamp(int(epoch_seconds), tz=UTC).strftime("%Y-%m-%dT%H:%M:%S%z")
+def bitbucket_date(epoch_seconds: float, offset_minutes: int = 0) -> str:
+    """A payload's ``date`` in the server's time zone: ``2017-09-19T09:45:32+1000``."""
+    zone = timezone(timedelta(minutes=offset_minutes)) if offset_minutes else UTC
+    moment = datetime.fromtimestamp(int(epoch_seconds), tz=zone)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S%z")
 
 
 def refs_changed(

@@ -138,6 +138,23 @@ async def test_patch_config_with_a_bad_version_is_400_and_changes_nothing(
     assert str(store.config.version) == "9.4.16"
 
 
+@pytest.mark.parametrize("zone", ["UTC", "+1000", "+14:01", "-15:00", "+10:60", 10, None])
+async def test_patch_config_with_a_bad_time_zone_is_400_and_changes_nothing(
+    client: Client, store: Store, zone: object
+) -> None:
+    await error_of(await client.patch("/_sim/config", json={"time_zone": zone}), 400, "time_zone")
+    assert store.config.time_zone == "+00:00"
+
+
+async def test_patch_config_sets_the_time_zone_and_reset_forgets_it(
+    client: Client, store: Store
+) -> None:
+    answer = await client.patch("/_sim/config", json={"time_zone": "+05:30"})
+    assert (await answer.json())["time_zone"] == "+05:30"
+    await client.post("/_sim/reset")
+    assert store.config.time_zone == "+00:00"
+
+
 @pytest.mark.parametrize("body", [b"", b"{", b"NaN", b"\xff\xfe", b"[" * 100_000])
 async def test_patch_config_with_malformed_json_is_400(client: Client, body: bytes) -> None:
     message = await error_of(await client.patch("/_sim/config", data=body, headers=JSON_TYPE), 400)

@@ -14,6 +14,7 @@ import json
 import re
 import shutil
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -144,6 +145,21 @@ async def test_the_date_is_the_simulator_clocks(client: Client, store: Store, in
     await settle(client)
     year = int(_payload(inbox.take()[0])["date"][:4])
     assert year >= 2035
+
+
+async def test_the_date_is_in_the_configured_time_zone(
+    client: Client, store: Store, inbox: Inbox
+) -> None:
+    repo = pkg_repo(store)
+    await _hook(client, repo_hooks(repo), url_of(inbox))
+    patched = await client.patch("/_sim/config", json={"time_zone": "-08:00"})
+    assert (await patched.json())["time_zone"] == "-08:00"
+    await _commit(client, repo)
+    await settle(client)
+    date = _payload(inbox.take()[0])["date"]
+    moment = datetime.strptime(date, "%Y-%m-%dT%H:%M:%S%z")
+    assert date.endswith("-0800")
+    assert abs(moment.timestamp() - store.clock.now()) < 5
 
 
 async def test_new_branches_tags_and_deletions_are_add_and_delete(
