@@ -3,8 +3,9 @@
 A user's level on a repository is the strongest of: a global admin right, a project grant
 (``PROJECT_READ`` gives ``REPO_READ`` and so on), a repository grant, and the implicit
 ``PUBLIC`` read of a public repository. The credential's cap (token scope or access-token
-permissions) then limits it. Missing things are 404; things that exist but may not be seen
-are 401, for anonymous and authenticated callers alike.
+permissions) then limits it. A project or repository token's service user has no grants: its
+:class:`~simulator.resource_tokens.TokenScope` stands in for them. Missing things are 404;
+things that exist but may not be seen are 401, for anonymous and authenticated callers alike.
 """
 
 from __future__ import annotations
@@ -42,10 +43,26 @@ class Access:
 
     # -- levels ------------------------------------------------------------------------------
 
+    def _principal_repo_grants(self, principal: Principal) -> Mapping[int, RepoLevel]:
+        """The repository grants a principal holds: its user's, or its token scope's."""
+        if principal.user is None:
+            return {}
+        if principal.scope is not None:
+            return principal.scope.repo_grants()
+        return self.repo_grants(principal.user.id)
+
+    def _whole_project_level(self, principal: Principal, project: Project) -> RepoLevel:
+        """The (uncapped) repository level held on every repository of a project."""
+        if principal.scope is not None:
+            return principal.scope.whole_project_level(project.key)
+        return RepoLevel(int(self._uncapped_project_level(principal, project)))
+
     def _uncapped_project_level(self, principal: Principal, project: Project) -> ProjectLevel:
         user = principal.user
         if user is None:
             return ProjectLevel.NONE
+        if principal.scope is not None:
+            return principal.scope.project_level_on(project.key)
         if principal.admin_allowed and user.global_level >= GlobalLevel.ADMIN:
             return ProjectLevel.PROJECT_ADMIN
         return self.project_grants(user.id).get(project.key, ProjectLevel.NONE)
@@ -58,11 +75,10 @@ class Access:
     def repo_level_by_id(self, principal: Principal, project: Project, repo_id: int) -> RepoLevel:
         """The principal's level on a repository, known by id (no name is generated)."""
         public = self.catalog.is_public_repo(repo_id, project)
-        level = RepoLevel(int(self._uncapped_project_level(principal, project)))
-        if principal.user is not None:
-            granted = self.repo_grants(principal.user.id).get(repo_id)
-            if granted is not None:
-                level = max(level, granted)
+        level = self._whole_project_level(principal, project)
+        granted = self._principal_repo_grants(principal).get(repo_id)
+        if granted is not None:
+            level = max(level, granted)
         if principal.repo_cap <= RepoLevel.PUBLIC:
             return RepoLevel.PUBLIC if public else RepoLevel.NONE
         level = RepoLevel(min(level, principal.repo_cap))
@@ -118,10 +134,9 @@ class Access:
         A project the principal holds wholly at ``need`` yields its id range (no per-repo
         work); others yield the filtered list.
         """
-        user = principal.user
-        grants = self.repo_grants(user.id) if user is not None else {}
+        grants = self._principal_repo_grants(principal)
         for project in self.catalog.projects if projects is None else projects:
-            whole = RepoLevel(int(self._uncapped_project_level(principal, project)))
+            whole = self._whole_project_level(principal, project)
             whole = RepoLevel(min(whole, principal.repo_cap)) if whole else whole
             if whole >= max(need, RepoLevel.REPO_READ) and principal.repo_cap > RepoLevel.PUBLIC:
                 yield project.repo_ids()

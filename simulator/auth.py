@@ -26,6 +26,8 @@ from simulator.model import AccessToken, GlobalLevel, ProjectLevel, RepoLevel, U
 from simulator.oauth1.problems import OAuth1ProblemError
 from simulator.oauth1.resource import resolve_oauth1
 from simulator.oauth2.scopes import caps_for
+from simulator.resource_tokens import SINCE as RESOURCE_TOKENS_SINCE
+from simulator.resource_tokens import TokenScope
 from simulator.store import SESSION_COOKIE, Store
 from simulator.tfa import policy as tfa_policy
 from simulator.tfa.paths import BLOCKED_PATH
@@ -39,13 +41,15 @@ class Principal:
     """The caller of one request and the ceiling its credential puts on what it may do."""
 
     user: User | None
-    #: anonymous, session, basic, access-token, oauth2 or oauth1
+    #: anonymous, session, basic, access-token, project-token, repository-token, oauth2, oauth1
     method: str = "anonymous"
     repo_cap: RepoLevel = RepoLevel.REPO_ADMIN
     project_cap: ProjectLevel = ProjectLevel.PROJECT_ADMIN
     #: whether the credential may use global admin rights the user has
     admin_allowed: bool = True
     token_id: str | None = None
+    #: A project or repository token's reach (its service user holds no grants of its own).
+    scope: TokenScope | None = None
 
     @property
     def authenticated(self) -> bool:
@@ -159,6 +163,9 @@ def _bearer(secret: str, store: Store) -> Principal:
         if owner is not None and owner.active:
             token.last_authenticated_ms = store.clock.now_ms()
             return access_token_principal(token, owner)
+    scoped = _resource_token(secret, store)
+    if scoped is not None:
+        return scoped
     issued = (
         store.oauth2.lookup_access_token(secret) if store.config.version.supports_oauth2 else None
     )
@@ -175,6 +182,25 @@ def _bearer(secret: str, store: Store) -> Principal:
                 token_id=issued.id,
             )
     return ANONYMOUS
+
+
+def _resource_token(secret: str, store: Store) -> Principal | None:
+    """A project or repository token (Bearer only): its service user, within its scope."""
+    if store.config.version < RESOURCE_TOKENS_SINCE:
+        return None
+    backend = store.resource_tokens
+    token = backend.find(secret, store.clock.now_ms())
+    user = backend.user_of(token) if token is not None else None
+    if token is None or user is None:
+        return None
+    token.last_authenticated_ms = store.clock.now_ms()
+    return Principal(
+        user=user,
+        method=f"{token.kind}-token",
+        admin_allowed=False,
+        token_id=token.id,
+        scope=token.scope(),
+    )
 
 
 def tfa_gate(request: web.Request, store: Store, principal: Principal) -> web.Response | None:

@@ -2,9 +2,10 @@
 after SIGKILL) finds what was answered before it.
 
 What is kept: the runtime configuration and the clock's offset, browser sessions and the
-XSRF secret, personal access tokens, OAuth 2 clients, codes, tokens and their signing
-secret, OAuth 1 links, request and access tokens and the admin pages' waiting links, and the
-two-factor plugin's enrolments, the permission grants changed at runtime, and the webhooks.
+XSRF secret, personal, project and repository access tokens (with the service users of the
+latter), OAuth 2 clients, codes, tokens and their signing secret, OAuth 1 links, request and
+access tokens and the admin pages' waiting links, and the two-factor plugin's enrolments,
+the permission grants changed at runtime, and the webhooks.
 Not kept: the journal, the faults and the webhooks' deliveries and history (test aids), the seed
 (rebuilt from the settings).
 
@@ -52,6 +53,11 @@ def _parts(store: Store) -> dict[str, Any]:
         "sessions": store.sessions,
         "xsrf_secret": store.xsrf_secret,
         "access_tokens": store.access_tokens,
+        "resource_tokens": (
+            store.resource_tokens.tokens,
+            store.resource_tokens.service_users,
+            store.resource_tokens.next_user_offset,
+        ),
         "oauth2": (oauth2.clients, oauth2.codes, oauth2.tokens, oauth2.rotated, oauth2.jwt_secret),
         "oauth1": (oauth1.links, oauth1.request_tokens, oauth1.access_tokens),
         "oauth1_pages": (pages.pending, pages.application_urls),
@@ -79,6 +85,10 @@ def _restore(store: Store, part: str, value: Any) -> None:
         store.xsrf_secret = value
     elif part == "access_tokens":
         _refill(store.access_tokens, value)
+    elif part == "resource_tokens":
+        _refill(store.resource_tokens.tokens, value[0])
+        _refill(store.resource_tokens.service_users, value[1])
+        store.resource_tokens.next_user_offset = int(value[2])
     elif part == "oauth2":
         clients, codes, tokens, rotated, secret = value
         _refill(store.oauth2.clients, clients)

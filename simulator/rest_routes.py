@@ -95,6 +95,26 @@ ACCESS_TOKENS: tuple[tuple[str, str, str], ...] = (
     ("DELETE", "/users/{userSlug}/{tokenId}", "simulator.rest.access_tokens:delete_access_token"),
 )
 
+_RESOURCE_TOKENS = "simulator.rest.resource_tokens:"
+
+
+def _resource_tokens(base: str) -> tuple[tuple[str, str, str], ...]:
+    """The project or repository token routes under ``base``."""
+    return (
+        ("GET", base, _RESOURCE_TOKENS + "get_resource_tokens"),
+        ("PUT", base, _RESOURCE_TOKENS + "create_resource_token"),
+        ("GET", base + "/{tokenId}", _RESOURCE_TOKENS + "get_resource_token"),
+        ("POST", base + "/{tokenId}", _RESOURCE_TOKENS + "update_resource_token"),
+        ("DELETE", base + "/{tokenId}", _RESOURCE_TOKENS + "delete_resource_token"),
+    )
+
+
+#: Project and repository tokens (simulator.rest.resource_tokens), beside the personal ones.
+RESOURCE_TOKENS: tuple[tuple[str, str, str], ...] = (
+    *_resource_tokens("/projects/{projectKey}"),
+    *_resource_tokens("/projects/{projectKey}/repos/{repositorySlug}"),
+)
+
 
 def routes() -> list[web.RouteDef]:
     """All REST routes."""
@@ -113,7 +133,7 @@ def routes() -> list[web.RouteDef]:
                 lazy("simulator.rest.authconfig:get_login_options"),
             )
         )
-    for method, path, target in ACCESS_TOKENS:
+    for method, path, target in ACCESS_TOKENS + RESOURCE_TOKENS:
         handler = lazy(target)
         table += [web.route(method, prefix + path, handler) for prefix in ACCESS_TOKEN_PREFIXES]
     return table

@@ -20,6 +20,7 @@ from simulator.model import AccessToken, Session, User
 from simulator.oauth1.backend import OAuth1Backend
 from simulator.oauth1.models import OAuth1PageState
 from simulator.oauth2.backend import OAuth2Backend
+from simulator.resource_tokens import ResourceTokenBackend
 from simulator.seed import Catalog, DatasetSize, build_catalog
 from simulator.settings import Settings
 from simulator.tfa.enrolment import TfaState
@@ -56,6 +57,8 @@ class Store:
         #: Signs the XSRF tokens of form pages (see simulator.web.pages).
         self.xsrf_secret = secrets.token_bytes(32)
         self.access_tokens: dict[str, AccessToken] = {}
+        #: Project and repository access tokens and their service users.
+        self.resource_tokens = ResourceTokenBackend()
         #: The "U2F & TOTP" plugin's enrolments and pending logins (simulator.tfa).
         self.tfa = TfaState()
         self._git: GitRepositories | None = None
@@ -125,6 +128,7 @@ class Store:
         self.clock.reset()
         self.sessions.clear()
         self.access_tokens.clear()
+        self.resource_tokens.reset()
         self.journal.clear()
         self.faults.clear()
         self.oauth2.reset()

@@ -41,12 +41,14 @@ def operations() -> dict[str, Operation]:
         oauth2,
         pages,
         permissions,
+        resource_tokens,
         rest,
         webhooks,
     )
 
     merged: dict[str, Operation] = {}
-    for module in (rest, permissions, avatars, oauth2, oauth1, pages, git, webhooks):
+    areas = (rest, resource_tokens, permissions, avatars, oauth2, oauth1, pages, git, webhooks)
+    for module in areas:
         for key, operation in module.OPERATIONS.items():
             if key in merged:
                 raise ValueError(f"{key} is described twice")
