@@ -129,6 +129,13 @@ def routes() -> list[web.RouteDef]:
     for version in ("1.0", "latest"):
         table.append(
             web.get(
+                f"/rest/webhooks/{version}/capabilities",
+                lazy("simulator.rest.capabilities:get_webhook_capabilities"),
+            )
+        )
+    for version in ("1.0", "latest"):
+        table.append(
+            web.get(
                 f"/rest/authconfig/{version}/login-options",
                 lazy("simulator.rest.authconfig:get_login_options"),
             )

@@ -603,6 +603,13 @@ _CAPABILITIES = op(
     }
 )
 
+_WEBHOOK_CAPABILITIES = op(
+    responses={
+        "200": json_answer(ref("webhook-capabilities"), "The events a webhook may subscribe to."),
+        "404": error("Bitbucket older than 5.4: no webhooks."),
+    }
+)
+
 _LOGIN_OPTIONS = op(
     responses={
         "200": json_answer(ref("login-options"), "The login methods: the login form."),
@@ -615,6 +622,7 @@ OPERATIONS: dict[str, Operation] = {
         (properties.get_application_properties, _APPLICATION_PROPERTIES),
         (authconfig.get_login_options, _LOGIN_OPTIONS),
         (capabilities.get_capabilities, _CAPABILITIES),
+        (capabilities.get_webhook_capabilities, _WEBHOOK_CAPABILITIES),
         (users.get_users, _USERS),
         (users.get_user, _USER),
         (users.whoami, _WHOAMI),

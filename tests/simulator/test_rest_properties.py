@@ -151,8 +151,24 @@ async def test_capabilities_name_stash_and_only_what_is_served(client: Client) -
     assert body["links"]["self"].endswith("/rest/capabilities")
     assert body["capabilities"] == {
         name: body["links"]["self"].removesuffix("/rest/capabilities") + path
-        for name, path in SERVED.items()
+        for name, (path, _) in SERVED.items()
     }
+    assert body["capabilities"]["webhooks"].endswith("/rest/webhooks/latest/capabilities")
+
+
+async def test_the_webhooks_capability_lists_the_events_and_needs_5_4(client: Client) -> None:
+    # Atlassian's Jenkins integration fixture webhook-capabilities-response.json.
+    capabilities = await (await client.get("/rest/capabilities")).json()
+    path = capabilities["capabilities"]["webhooks"].split("127.0.0.1", 1)[1].split("/", 1)[1]
+    answer = await client.get("/" + path)
+    assert answer.status == 200
+    events = (await answer.json())["application-webhooks"]
+    assert "repo:refs_changed" in events
+    assert (await client.get("/rest/webhooks/1.0/capabilities")).status == 200
+    await client.patch("/_sim/config", json={"version": "5.3.0"})
+    assert "webhooks" not in (await (await client.get("/rest/capabilities")).json())["capabilities"]
+    gone = await client.get("/rest/webhooks/latest/capabilities")
+    assert gone.status == 404
 
 
 async def test_capabilities_build_date_is_application_properties_date(
