@@ -28,8 +28,11 @@ from conformance.sut import (
     Cookies,
     CreatedIntegration,
     DriverError,
+    Hooked,
     IntegrationSummary,
     Integrator,
+    Packaged,
+    Packages,
     RepositoryEntry,
     SessionState,
     SubmitResult,
@@ -225,6 +228,44 @@ class RecordingIntegrator:
             "repositories", _cookie_names(cookies), lambda: self.inner.repositories(cookies)
         )
         return result
+
+    def packages(self, cookies: Cookies) -> Packages:
+        """Recorded :meth:`Packaged.packages` (an integration declaring ``packages``)."""
+        inner = self._packaged("packages()")
+        result: Packages = self._call(
+            "packages", _cookie_names(cookies), lambda: inner.packages(cookies)
+        )
+        return result
+
+    def synchronise(self, cookies: Cookies) -> None:
+        """Recorded :meth:`Packaged.synchronise`."""
+        inner = self._packaged("synchronise()")
+        self._call("synchronise", _cookie_names(cookies), lambda: inner.synchronise(cookies))
+
+    def add_code_credential(self, username: str, token: str) -> None:
+        """Recorded :meth:`Hooked.add_code_credential` (the token is not recorded)."""
+        inner = self.inner
+        if not isinstance(inner, Hooked):
+            raise DriverError(
+                "add_code_credential()",
+                "the integration declares capabilities.webhooks but its driver cannot take "
+                "a code credential",
+            )
+        self._call(
+            "add_code_credential",
+            f"{username!r}, <redacted>",
+            lambda: inner.add_code_credential(username, token),
+        )
+
+    def _packaged(self, where: str) -> Packaged:
+        inner = self.inner
+        if not isinstance(inner, Packaged):
+            raise DriverError(
+                where,
+                "the integration declares capabilities.packages but its driver serves no "
+                "package list",
+            )
+        return inner
 
 
 def _cookie_names(cookies: Cookies) -> str:

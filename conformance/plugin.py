@@ -111,12 +111,14 @@ MARKERS: Final = {
     "repositories": "needs the SUT's repository listing (skipped when it has none)",
     "oauth1": "needs OAuth 1 support in the SUT (skipped otherwise)",
     "oauth2": "needs OAuth 2 support in the SUT (skipped otherwise)",
+    "packages": "needs the SUT's package list (capabilities: packages; skipped otherwise)",
+    "webhooks": "needs the SUT to set up webhooks (capabilities: webhooks; skipped otherwise)",
 }
 LEVEL_TAGS: Final = ("must", "should")
 SECTION_PREFIX: Final = "section:"
 _SECTION_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 #: Tags that skip a scenario when the SUT's capabilities lack what they name.
-CAPABILITY_TAGS: Final = ("repositories", "oauth1", "oauth2")
+CAPABILITY_TAGS: Final = ("repositories", "oauth1", "oauth2", "packages", "webhooks")
 #: The attribute of a scenario's test report carrying its result (plain data, so that
 #: pytest-xdist serialises it from a worker to the controller with the report).
 RESULT_ATTRIBUTE: Final = "conformance_result"
@@ -935,6 +937,10 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     tags = tags_of(template)
     if "repositories" in tags and not capabilities.repositories:
         pytest.skip("the SUT does not list repositories (capabilities: repositories false)")
+    if "packages" in tags and not capabilities.packages:
+        pytest.skip("the SUT does not serve its package list (capabilities: packages false)")
+    if "webhooks" in tags and not capabilities.webhooks:
+        pytest.skip("the SUT does not set up webhooks (capabilities: webhooks false)")
     for version in (1, 2):
         if f"oauth{version}" in tags and version not in capabilities.oauth_versions:
             pytest.skip(f"the SUT does not offer OAuth {version} (capabilities)")

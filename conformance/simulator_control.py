@@ -20,7 +20,7 @@ import json
 import ssl
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 CONTROL_PREFIX = "/_sim"
 TOKEN_HEADER = "X-Sim-Control-Token"  # noqa: S105 - a header name, not a secret
@@ -256,3 +256,81 @@ class SimulatorControl:
             body["callback_url"] = callback_url
         answer = self._call("create_oauth1_link", "POST", "/applinks", body=body)
         return self._object("create_oauth1_link", answer)
+
+    # -- repositories (as a push would change them) and webhook deliveries
+
+    def _repo_path(self, project: str, slug: str) -> str:
+        return f"/repos/{quote(project, safe='')}/{quote(slug, safe='')}"
+
+    def commit(
+        self,
+        project: str,
+        slug: str,
+        branch: str,
+        message: str,
+        files: Mapping[str, str | None],
+        *,
+        start_point: str | None = None,
+    ) -> dict[str, Any]:
+        """``POST /_sim/repos/{project}/{slug}/commits``: one commit on ``branch`` (``files``:
+        path -> new text, or None to delete); answers the commit as REST shows it."""
+        body: dict[str, Any] = {"branch": branch, "message": message, "files": dict(files)}
+        if start_point is not None:
+            body["startPoint"] = start_point
+        path = self._repo_path(project, slug) + "/commits"
+        return self._object("commit", self._call("commit", "POST", path, body=body))
+
+    def create_tag(
+        self, project: str, slug: str, name: str, start_point: str | None = None
+    ) -> dict[str, Any]:
+        """``POST /_sim/repos/{project}/{slug}/tags``: a tag (at the default branch unless
+        ``start_point``), as a push would add it; answers the tag as REST shows it."""
+        body: dict[str, Any] = {"name": name}
+        if start_point is not None:
+            body["startPoint"] = start_point
+        path = self._repo_path(project, slug) + "/tags"
+        return self._object("create_tag", self._call("create_tag", "POST", path, body=body))
+
+    def delete_tag(self, project: str, slug: str, name: str) -> None:
+        """``DELETE /_sim/repos/{project}/{slug}/tags/{name}``, as a push deleting it."""
+        path = self._repo_path(project, slug) + f"/tags/{quote(name, safe='')}"
+        self._call("delete_tag", "DELETE", path)
+
+    def webhook_deliveries(self, since: int | None = None) -> list[dict[str, Any]]:
+        """``GET /_sim/webhooks/deliveries``: the deliveries, oldest first (secrets redacted)."""
+        query = {"since": str(since)} if since is not None else None
+        answer = self._call("webhook_deliveries", "GET", "/webhooks/deliveries", query=query)
+        return self._list("webhook_deliveries", answer, "deliveries")
+
+    def settle_webhooks(self, timeout_seconds: float = 10) -> dict[str, Any]:
+        """``POST /_sim/webhooks/settle``: wait until no delivery is queued or being sent."""
+        body = {"timeout_seconds": timeout_seconds}
+        answer = self._call("settle_webhooks", "POST", "/webhooks/settle", body=body)
+        return self._object("settle_webhooks", answer)
+
+    def add_webhook_fault(
+        self,
+        url_prefix: str,
+        *,
+        status: int | None = None,
+        error: str | None = None,
+        delay_seconds: float | None = None,
+        times: int | None = None,
+    ) -> dict[str, Any]:
+        """``POST /_sim/webhooks/faults``: deliveries to ``url_prefix`` are delayed, or answered
+        ``status`` or ``error`` without being sent."""
+        body: dict[str, Any] = {"url_prefix": url_prefix}
+        for key, value in (
+            ("status", status),
+            ("error", error),
+            ("delay_seconds", delay_seconds),
+            ("times", times),
+        ):
+            if value is not None:
+                body[key] = value
+        answer = self._call("add_webhook_fault", "POST", "/webhooks/faults", body=body)
+        return self._object("add_webhook_fault", answer)
+
+    def clear_webhook_faults(self) -> None:
+        """``DELETE /_sim/webhooks/faults``."""
+        self._call("clear_webhook_faults", "DELETE", "/webhooks/faults")

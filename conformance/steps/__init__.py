@@ -40,6 +40,8 @@ STEP_MODULES: Final = (
     "conformance.steps.login_security",
     "conformance.steps.oauth1_bitbucket_8",
     "conformance.steps.matrix",
+    "conformance.steps.after_login",
+    "conformance.steps.after_login_webhooks",
 )
 
 Kind = Literal["given", "when", "then"]

@@ -250,15 +250,34 @@ def bitbucket_get(
 ) -> tuple[int, Any]:
     """GET a REST resource of the scenario's Bitbucket as ``username`` (HTTP Basic with the
     seeded password); the status and the JSON body (None when there is none)."""
+    return bitbucket_request(ctx, username, "GET", path, query)
+
+
+def bitbucket_request(
+    ctx: ScenarioContext,
+    username: str,
+    method: str,
+    path: str,
+    query: dict[str, str] | None = None,
+    *,
+    body: Any = None,
+) -> tuple[int, Any]:
+    """Send one REST request to the scenario's Bitbucket as ``username`` (HTTP Basic with the
+    seeded password, ``body`` as JSON when given); the status and the JSON answer (None when
+    there is none)."""
     url = ctx.base_url + path + (f"?{urlencode(query)}" if query else "")
     token = base64.b64encode(f"{username}:{password_of(username)}".encode()).decode()
+    headers = {
+        "Authorization": f"Basic {token}",
+        "Accept": "application/json",
+        "User-Agent": CHECK_USER_AGENT,
+    }
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
     request = urllib.request.Request(  # noqa: S310 - the scenario's own simulator
-        url,
-        headers={
-            "Authorization": f"Basic {token}",
-            "Accept": "application/json",
-            "User-Agent": CHECK_USER_AGENT,
-        },
+        url, data=data, headers=headers, method=method
     )
     opener = urllib.request.build_opener(
         urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=ctx.ssl_context)
