@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import json
+import urllib.request
 from collections.abc import Iterator
 
 import pytest
@@ -184,3 +187,37 @@ def test_the_control_token_is_sent_when_configured() -> None:
 
         SimulatorControl(server.base_url, token="t0ken").reset()
         assert SimulatorControl(server.base_url).health()["status"] == "ok"  # needs no token
+
+
+def test_tags_and_commits_change_the_repository_as_a_push(
+    sim: SimulatorControl, simulator: SimulatorServer
+) -> None:
+    request = urllib.request.Request(  # noqa: S310 - the test's own simulator
+        simulator.base_url + "/rest/api/1.0/projects/PKG/repos?limit=1",
+        headers={"Authorization": "Basic " + base64.b64encode(b"admin:admin").decode()},
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
+        slug = json.load(answer)["values"][0]["slug"]
+    commit = sim.commit("PKG", slug, "main-work", "Add a file", {"NOTES.md": "hello\n"})
+    assert len(commit["id"]) == 40
+    tag = sim.create_tag("PKG", slug, "v9.9.9", start_point=commit["id"])
+    assert tag["latestCommit"] == commit["id"]
+    with pytest.raises(SimulatorControlError) as refused:
+        sim.create_tag("PKG", slug, "v9.9.9")
+    assert refused.value.status == 409
+    sim.delete_tag("PKG", slug, "v9.9.9")
+    with pytest.raises(SimulatorControlError) as missing:
+        sim.delete_tag("PKG", slug, "v9.9.9")
+    assert missing.value.status == 404
+
+
+def test_webhook_deliveries_settle_and_faults(sim: SimulatorControl) -> None:
+    assert sim.webhook_deliveries() == []
+    settled = sim.settle_webhooks(1)
+    assert settled["settled"] is True
+    fault = sim.add_webhook_fault("http://127.0.0.1:9/hook", error="refused", times=2)
+    assert fault["url_prefix"] == "http://127.0.0.1:9/hook"
+    sim.clear_webhook_faults()
+    with pytest.raises(SimulatorControlError) as refused:
+        sim.add_webhook_fault("http://127.0.0.1:9/hook")
+    assert refused.value.status == 400
