@@ -78,6 +78,15 @@ def readable_repositories(ctx: ScenarioContext, username: str, archived: bool) -
     return sorted((row["project"]["key"], row["slug"]) for row in rows)
 
 
+def granted_repositories(ctx: ScenarioContext, username: str) -> list[RepoKey]:
+    """The (unarchived) repositories ``username`` has REPO_READ on through a grant: those an
+    integration must synchronise (public ones without a grant, and archived ones, may be left
+    out or included)."""
+    query = {"limit": "1000", "permission": "REPO_READ"}
+    rows = bitbucket_pages(ctx, username, "/rest/api/1.0/repos", query)
+    return sorted((row["project"]["key"], row["slug"]) for row in rows)
+
+
 def administered_repositories(ctx: ScenarioContext, username: str) -> list[RepoKey]:
     """The repositories ``username`` administers (REPO_ADMIN)."""
     query = {"limit": "1000", "permission": "REPO_ADMIN"}
@@ -219,14 +228,14 @@ def push_tag(ctx: ScenarioContext, username: str, tag: str, repos: list[RepoKey]
 def tag_pushed_to_readable(ctx: ScenarioContext, tag: str, username: str) -> None:
     """Tags the default branch of a repository ``username`` can read that has a composer.json
     (the control API's ``POST /_sim/repos/…/tags``, the change a push makes)."""
-    push_tag(ctx, username, tag, readable_repositories(ctx, username, archived=False))
+    push_tag(ctx, username, tag, granted_repositories(ctx, username))
 
 
 @when('a tag of a repository "{username}" can read is deleted on Bitbucket')
 def tag_deleted(ctx: ScenarioContext, username: str) -> None:
     """Deletes a tag with a composer.json of a repository ``username`` can read (as a push
     deleting it) and remembers it as "the deleted tag"."""
-    for repo in readable_repositories(ctx, username, archived=False):
+    for repo in granted_repositories(ctx, username):
         tags = [ref for ref in refs_of(ctx, username, repo, "TAG") if ref.package is not None]
         if tags:
             ref = tags[0]
@@ -240,7 +249,7 @@ def tag_deleted(ctx: ScenarioContext, username: str) -> None:
 def user_loses_a_repository(ctx: ScenarioContext, username: str) -> None:
     """Revokes ``username``'s own permission on a repository with a composer.json (``DELETE
     …/permissions/users?name=``, as an admin) that they then cannot read at all."""
-    for repo in readable_repositories(ctx, username, archived=True):
+    for repo in granted_repositories(ctx, username):
         refs = [ref for ref in truth(ctx, username, [repo]) if ref.package is not None]
         if not refs:
             continue
@@ -267,12 +276,11 @@ def user_loses_a_repository(ctx: ScenarioContext, username: str) -> None:
 
 @then('the integration offers "{username}" a version of each tag they can read')
 def offers_each_tag(ctx: ScenarioContext, username: str) -> None:
-    """Asserts every tag with a composer.json in a repository ``username`` can read is a
-    version of the package its composer.json names (at the tag's commit), and that every
+    """Asserts every tag with a composer.json in a repository ``username`` has REPO_READ on
+    is a version of the package its composer.json names (at the tag's commit), and that every
     version offered comes from a ref ``username`` can read."""
     packages = packages_of(ctx, username)
-    repos = readable_repositories(ctx, username, archived=False)
-    refs = truth(ctx, username, repos)
+    refs = truth(ctx, username, granted_repositories(ctx, username))
     tags = [ref for ref in refs if ref.kind == "TAG" and ref.package is not None]
     if not tags:
         raise FeatureFileError(f"no repository {username!r} can read has a tagged composer.json")
@@ -291,9 +299,9 @@ def offers_each_tag(ctx: ScenarioContext, username: str) -> None:
 def _expect_only_readable(
     ctx: ScenarioContext, username: str, packages: Packages, refs: list[Ref]
 ) -> None:
-    archived = set(readable_repositories(ctx, username, archived=True))
-    archived -= {ref.repo for ref in refs}
-    refs = refs + truth(ctx, username, sorted(archived))
+    others = set(readable_repositories(ctx, username, archived=True))
+    others -= {ref.repo for ref in refs}
+    refs = refs + truth(ctx, username, sorted(others))
     known = {(ref.package, ref.commit) for ref in refs}
     foreign = [v for v in offered(packages) if (v.name, v.reference) not in known]
     expect(
@@ -309,10 +317,9 @@ def offers_each_branch(ctx: ScenarioContext, username: str) -> None:
     """Asserts every branch with a composer.json in a repository ``username`` can read is a
     ``dev-`` version (``1.x-dev`` for numeric branches) at the branch's head."""
     packages = packages_of(ctx, username)
-    repos = readable_repositories(ctx, username, archived=False)
     branches = [
         ref
-        for repo in repos
+        for repo in granted_repositories(ctx, username)
         for ref in refs_of(ctx, username, repo, "BRANCH")
         if ref.package is not None
     ]

@@ -23,8 +23,8 @@ from conformance.steps import expect, given, then, when
 from conformance.steps.after_login import (
     RepoKey,
     administered_repositories,
+    granted_repositories,
     push_tag,
-    readable_repositories,
     refs_of,
 )
 from conformance.steps.common import bitbucket_pages, bitbucket_request
@@ -70,7 +70,7 @@ def _describe_hooks(hooks: list[dict[str, Any]]) -> str:
 def packaged_repositories(ctx: ScenarioContext, username: str) -> list[RepoKey]:
     """The repositories ``username`` administers that have a composer.json on a branch."""
     chosen = []
-    readable = set(readable_repositories(ctx, username, archived=False))
+    readable = set(granted_repositories(ctx, username))
     for repo in administered_repositories(ctx, username):
         if repo in readable and any(ref.package for ref in refs_of(ctx, username, repo, "BRANCH")):
             chosen.append(repo)
