@@ -338,24 +338,27 @@ def offers_each_branch(ctx: ScenarioContext, username: str) -> None:
 @then('the integration offers "{username}" the new tag\'s version')
 def offers_new_tag(ctx: ScenarioContext, username: str) -> None:
     """Asserts the tag pushed in this scenario is now a version of its package."""
-    ref: Ref = ctx.notes["new_tag"]
-    packages = packages_of(ctx, username)
-    expect(
-        offers(packages, ref),
-        f"{ref.package} to have a version for {ref.describe()}",
-        f"the integration offers {describe_packages(_only(packages, ref.package))}",
-    )
+    _expect_new_tag(ctx, username, offered=True)
 
 
 @then('the integration does not offer "{username}" the new tag\'s version')
 def does_not_offer_new_tag(ctx: ScenarioContext, username: str) -> None:
     """Asserts the tag pushed in this scenario is not (yet) a version of its package."""
+    _expect_new_tag(ctx, username, offered=False)
+
+
+def _expect_new_tag(ctx: ScenarioContext, username: str, *, offered: bool) -> None:
     ref: Ref = ctx.notes["new_tag"]
     packages = packages_of(ctx, username)
+    wanted = (
+        f"{ref.package} to have a version for {ref.describe()}"
+        if offered
+        else f"no version for {ref.describe()} (nothing genuine told the integration of it)"
+    )
     expect(
-        not offers(packages, ref),
-        f"no version for {ref.describe()} (nothing genuine told the integration of it)",
-        f"it offers {describe_packages(_only(packages, ref.package))}",
+        offers(packages, ref) == offered,
+        wanted,
+        f"the integration offers {describe_packages(_only(packages, ref.package))}",
     )
 
 

@@ -20,7 +20,7 @@ import base64
 import json
 import secrets
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from aiohttp import web
 
@@ -252,8 +252,25 @@ def token_owner(store: Store, principal: Principal, slug: str, *, change: bool) 
 # -- serialisation --------------------------------------------------------------------------
 
 
-def access_token_json(token: AccessToken, owner: User, base_url: str) -> dict[str, Any]:
-    """``RestAccessToken`` as Bitbucket renders it (dates in epoch milliseconds)."""
+class TokenFields(Protocol):
+    """What every kind of HTTP access token shows (personal, project, repository)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def created_ms(self) -> int: ...
+    @property
+    def last_authenticated_ms(self) -> int | None: ...
+    @property
+    def expires_ms(self) -> int | None: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def permissions(self) -> tuple[str, ...]: ...
+
+
+def token_fields_json(token: TokenFields) -> dict[str, Any]:
+    """A ``RestAccessToken``'s fields but ``user``, in Bitbucket's order (epoch ms dates)."""
     body: dict[str, Any] = {"id": token.id, "createdDate": token.created_ms}
     if token.last_authenticated_ms is not None:
         body["lastAuthenticated"] = token.last_authenticated_ms
@@ -262,8 +279,12 @@ def access_token_json(token: AccessToken, owner: User, base_url: str) -> dict[st
         body["expiryDate"] = token.expires_ms
     body["name"] = token.name
     body["permissions"] = list(token.permissions)
-    body["user"] = user_json(owner, base_url)
     return body
+
+
+def access_token_json(token: AccessToken, owner: User, base_url: str) -> dict[str, Any]:
+    """``RestAccessToken`` as Bitbucket renders it (dates in epoch milliseconds)."""
+    return {**token_fields_json(token), "user": user_json(owner, base_url)}
 
 
 def raw_access_token_json(token: AccessToken, owner: User, base_url: str) -> dict[str, Any]:

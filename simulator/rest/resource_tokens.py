@@ -52,6 +52,7 @@ from simulator.rest.access_tokens import (
     new_secret,
     parse_new_token,
     parse_token_change,
+    token_fields_json,
 )
 from simulator.store import Store
 
@@ -175,14 +176,7 @@ def service_user_json(user: User, base_url: str) -> dict[str, Any]:
 
 def token_json(store: Store, token: ResourceToken) -> dict[str, Any]:
     """``RestAccessToken`` (dates in epoch milliseconds, as for personal tokens)."""
-    body: dict[str, Any] = {"id": token.id, "createdDate": token.created_ms}
-    if token.last_authenticated_ms is not None:
-        body["lastAuthenticated"] = token.last_authenticated_ms
-    if token.expires_ms is not None:
-        body["expiryDays"] = (token.expires_ms - token.created_ms) // DAY_MS
-        body["expiryDate"] = token.expires_ms
-    body["name"] = token.name
-    body["permissions"] = list(token.permissions)
+    body = token_fields_json(token)
     user = store.resource_tokens.user_of(token)
     if user is not None:  # always: a token's service user lives as long as it does
         body["user"] = service_user_json(user, store.base_url)

@@ -172,6 +172,19 @@ def _xsrf_refused(store: Store, repo: Repository) -> web.Response:
     )
 
 
+async def _checked_form(request: web.Request) -> tuple[Repository, Form] | web.Response:
+    """The repository and the posted form when the visitor administers it and the form
+    passes the XSRF check; else the page to answer."""
+    found = _repository(request)
+    if isinstance(found, web.Response):
+        return found
+    store = _store(request)
+    form = await _read_form(request)
+    if not xsrf_ok(store, request, {k: v[0] for k, v in form.items()}):
+        return _xsrf_refused(store, found)
+    return found, form
+
+
 async def get_webhooks_page(request: web.Request) -> web.Response:
     """``GET …/webhooks/projects/{key}/repos/{slug}``: the webhooks and the create form."""
     found = _repository(request)
@@ -206,13 +219,11 @@ def _wanted(form: Form) -> dict[str, Any]:
 
 async def post_webhooks_page(request: web.Request) -> web.Response:
     """``POST …/webhooks/projects/{key}/repos/{slug}``: create a webhook, all or nothing."""
-    found = _repository(request)
-    if isinstance(found, web.Response):
-        return found
+    checked = await _checked_form(request)
+    if isinstance(checked, web.Response):
+        return checked
+    found, form = checked
     store = _store(request)
-    form = await _read_form(request)
-    if not xsrf_ok(store, request, {k: v[0] for k, v in form.items()}):
-        return _xsrf_refused(store, found)
     try:
         wanted = webhook_request(_wanted(form))
         store.webhooks.create(Scope("repository", str(found.id)), wanted, store.clock.now_ms())
@@ -224,13 +235,11 @@ async def post_webhooks_page(request: web.Request) -> web.Response:
 
 async def post_delete_webhook(request: web.Request) -> web.Response:
     """``POST …/{webhookId}/delete``: delete a webhook; a missing one is a 404 page."""
-    found = _repository(request)
-    if isinstance(found, web.Response):
-        return found
+    checked = await _checked_form(request)
+    if isinstance(checked, web.Response):
+        return checked
+    found, _ = checked
     store = _store(request)
-    form = await _read_form(request)
-    if not xsrf_ok(store, request, {k: v[0] for k, v in form.items()}):
-        return _xsrf_refused(store, found)
     try:
         hook = store.webhooks.get(
             Scope("repository", str(found.id)), request.match_info["webhookId"]
