@@ -162,7 +162,7 @@ async def test_the_webhooks_capability_lists_the_events_and_needs_5_4(client: Cl
     path = capabilities["capabilities"]["webhooks"].split("127.0.0.1", 1)[1].split("/", 1)[1]
     answer = await client.get("/" + path)
     assert answer.status == 200
-    events = (await answer.json())["application-webhooks"]
+    events = validate(await answer.json(), "webhook-capabilities.json")["application-webhooks"]
     assert "repo:refs_changed" in events
     assert (await client.get("/rest/webhooks/1.0/capabilities")).status == 200
     await client.patch("/_sim/config", json={"version": "5.3.0"})
