@@ -24,8 +24,9 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+# On pytest-xdist workers, one per CPU (every test is parallel-safe: port 0, own state).
 unit: install
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto
 
 # The conformance suite (features/) against the bundled reference implementation, on an
 # in-process simulator; prints the verdict and the total time, writes the report.
