@@ -38,6 +38,8 @@ from conformance.sut import (
     CreatedIntegration,
     DriverError,
     IntegrationSummary,
+    Packages,
+    PackageVersion,
     RepositoryEntry,
     SessionState,
     SubmitResult,
@@ -54,7 +56,7 @@ PROTOCOL_DOC: Final = "docs/driver-protocol.md"
 USER_AGENT: Final = "bbdc-sim-conformance (driver protocol 1)"
 JSON_MEDIA_TYPE: Final = "application/json"
 REDACTED: Final = "<redacted>"
-_SECRET_KEYS: Final = frozenset({"client_secret"})
+_SECRET_KEYS: Final = frozenset({"client_secret", "token"})
 
 
 # --- schemas -------------------------------------------------------------------------------
@@ -149,6 +151,8 @@ def capabilities_of(body: Mapping[str, Any]) -> Capabilities:
         oauth_versions=tuple(body["oauth_versions"]),
         repositories=body["repositories"],
         clock=bool(body.get("clock", False)),
+        packages=bool(body.get("packages", False)),
+        webhooks=bool(body.get("webhooks", False)),
     )
 
 
@@ -196,6 +200,23 @@ def repositories_of(body: list[Mapping[str, Any]]) -> list[RepositoryEntry]:
         )
         for row in body
     ]
+
+
+def packages_of(body: Mapping[str, Any]) -> Packages:
+    """A validated ``GET /packages`` body."""
+    return {
+        name: tuple(
+            PackageVersion(
+                name=row["name"],
+                version=row["version"],
+                reference=row["source"]["reference"],
+                source_url=row["source"]["url"],
+                dist_url=row["dist"]["url"] if isinstance(row.get("dist"), dict) else None,
+            )
+            for row in rows
+        )
+        for name, rows in body["packages"].items()
+    }
 
 
 # --- transport ---------------------------------------------------------------------------------
@@ -343,6 +364,25 @@ class HttpIntegrator:
             "GET", "/repositories", cookies=cookies, expect={200: "repositories.json"}
         )
         return repositories_of(body)
+
+    def packages(self, cookies: Cookies) -> Packages:
+        """``GET /packages`` with the browser's cookies (only when it declares ``packages``)."""
+        _, body = self._request("GET", "/packages", cookies=cookies, expect={200: "packages.json"})
+        return packages_of(body)
+
+    def synchronise(self, cookies: Cookies) -> None:
+        """``POST /packages/sync`` with the browser's cookies: 204 once synchronised."""
+        self._request("POST", "/packages/sync", cookies=cookies, expect={204: None})
+
+    def add_code_credential(self, username: str, token: str) -> None:
+        """``POST /code-credentials`` ``{"username", "token"}``: 204 (only when it declares
+        ``webhooks``)."""
+        self._request(
+            "POST",
+            "/code-credentials",
+            body={"username": username, "token": token},
+            expect={204: None},
+        )
 
     # --- one request, checked -----------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import Any, Final, TypeVar
 
@@ -28,8 +28,12 @@ from conformance.sut import (
     Cookies,
     CreatedIntegration,
     DriverError,
+    Hooked,
     IntegrationSummary,
     Integrator,
+    Packaged,
+    Packages,
+    PackageVersion,
     RepositoryEntry,
     SessionState,
     SubmitResult,
@@ -224,6 +228,46 @@ class CheckedIntegrator:
         inner = self.inner
         self._call("advance_clock", lambda: inner.advance_clock(seconds))
 
+    def packages(self, cookies: Cookies) -> Packages:
+        """Checked ``packages(cookies)`` of an object declaring ``packages``."""
+        where = f"{self.spec}().packages()"
+        if not isinstance(self.inner, Packaged):
+            raise DriverError(where, "declares capabilities.packages but is not a Packaged")
+        inner = self.inner
+        where, result = self._call("packages", lambda: inner.packages(cookies))
+        if not isinstance(result, Mapping):
+            raise DriverError(
+                where,
+                f"returned a {type(result).__qualname__}, expected a mapping of package names "
+                "to tuples of conformance.sut.PackageVersion",
+            )
+        value = {
+            name: tuple(_expect_list(where, rows, PackageVersion)) for name, rows in result.items()
+        }
+        validate_body(where, packages_json(value), "packages.json")
+        return value
+
+    def synchronise(self, cookies: Cookies) -> None:
+        """Checked ``synchronise(cookies)`` of an object declaring ``packages``."""
+        if not isinstance(self.inner, Packaged):
+            raise DriverError(
+                f"{self.spec}().synchronise()",
+                "declares capabilities.packages but is not a Packaged",
+            )
+        inner = self.inner
+        self._call("synchronise", lambda: inner.synchronise(cookies))
+
+    def add_code_credential(self, username: str, token: str) -> None:
+        """Checked ``add_code_credential(username, token)`` of an object declaring
+        ``webhooks``."""
+        if not isinstance(self.inner, Hooked):
+            raise DriverError(
+                f"{self.spec}().add_code_credential()",
+                "declares capabilities.webhooks but is not a Hooked",
+            )
+        inner = self.inner
+        self._call("add_code_credential", lambda: inner.add_code_credential(username, token))
+
     def close(self) -> None:
         """Call the wrapped object's ``close()``, when it has one (at the end of a run)."""
         closer = getattr(self.inner, "close", None)
@@ -270,6 +314,29 @@ def _jsonable(value: Any) -> dict[str, Any]:
     """A protocol dataclass as the JSON the HTTP protocol would carry (tuples -> lists)."""
     fields = dataclasses.asdict(value)
     return {key: list(item) if isinstance(item, tuple) else item for key, item in fields.items()}
+
+
+def packages_json(packages: Packages) -> dict[str, Any]:
+    """:data:`~conformance.sut.Packages` as the ``GET /packages`` JSON (the fields the
+    dataclass carries)."""
+    return {
+        "packages": {
+            name: [
+                {
+                    "name": row.name,
+                    "version": row.version,
+                    "source": {"type": "git", "url": row.source_url, "reference": row.reference},
+                    **(
+                        {"dist": {"type": "zip", "url": row.dist_url, "reference": row.reference}}
+                        if row.dist_url is not None
+                        else {}
+                    ),
+                }
+                for row in rows
+            ]
+            for name, rows in packages.items()
+        }
+    }
 
 
 def _is_prefix(package: str, module: str) -> bool:

@@ -1,8 +1,9 @@
 """``create_app(reference)``: the reference integration as one aiohttp application.
 
-It serves the driver protocol (JSON, :mod:`.protocol`) and the pages people use
-(:mod:`.pages`). ``GET /integrations`` is both: a browser (``Accept: text/html``) gets the
-page, every other caller the JSON list. One middleware answers unknown paths, wrong methods
+It serves the driver protocol (JSON, :mod:`.protocol`), the pages people use (:mod:`.pages`),
+and the users' Composer repository and webhook receiver (:mod:`.composer_repository`).
+``GET /integrations`` is both: a browser (``Accept: text/html``) gets the page, every other
+caller the JSON list. One middleware answers unknown paths, wrong methods
 and unexpected failures as ``{"error"}`` (or a page for browsers), never a bare 500.
 """
 
@@ -13,7 +14,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from conformance.reference import pages, protocol
+from conformance.reference import composer_repository, pages, protocol
 from conformance.reference.keys import reference_key
 from conformance.reference.models import ReferenceState
 from conformance.reference.protocol import Handler
@@ -67,5 +68,6 @@ def create_app(reference: Reference | None = None) -> web.Application:
     app.cleanup_ctx.append(http_client)
     app.add_routes(protocol.routes())
     app.add_routes(pages.routes())
+    app.add_routes(composer_repository.routes())
     app.router.add_get("/integrations", get_integrations)
     return app

@@ -25,7 +25,7 @@ servlets (request-token, access-token) answer form-encoded pairs, and their prob
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode
@@ -40,6 +40,8 @@ TIMEOUT = aiohttp.ClientTimeout(total=20, connect=5)
 FORM_HEADERS = {"Accept": "application/json"}
 #: How a call authenticates: an OAuth 2 access token (Bearer) or an OAuth 1 signer.
 Credential = str | OAuth1Signer
+#: Receives a 200 answer while it streams (an archive passed on to a download).
+Deliver = Callable[[aiohttp.ClientResponse], Awaitable[None]]
 
 
 class BitbucketUnreachableError(Exception):
@@ -139,7 +141,11 @@ class BitbucketClient:
         auth: Credential | None = None,
         params: Mapping[str, str] | None = None,
         form: Mapping[str, str] | None = None,
+        body: object = None,
+        deliver: Deliver | None = None,
     ) -> Answer:
+        """One request. ``body`` is sent as JSON; ``deliver``, when given, receives a 200
+        answer as it streams (the :class:`Answer` then has an empty body)."""
         headers = dict(FORM_HEADERS)
         url = self.base_url + path
         if params:
@@ -154,16 +160,21 @@ class BitbucketClient:
                 method,
                 URL(url, encoded=True),
                 data=dict(form) if form is not None else None,
+                json=body,
                 headers=headers,
                 allow_redirects=False,
                 timeout=TIMEOUT,
             ) as response:
-                body = await response.read()
                 raw_user = response.headers.get("X-AUSERNAME")
                 challenge = response.headers.get("WWW-Authenticate")
+                if deliver is not None and response.status == 200:
+                    await deliver(response)
+                    data = b""
+                else:
+                    data = await response.read()
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise BitbucketUnreachableError(self.base_url, describe(exc)) from exc
-        return Answer(response.status, unquote(raw_user) if raw_user else None, body, challenge)
+        return Answer(response.status, unquote(raw_user) if raw_user else None, data, challenge)
 
     async def application_properties(self, auth: Credential | None = None) -> Answer:
         """``GET rest/api/1.0/application-properties`` (anonymous, or as the caller's user)."""
@@ -202,10 +213,59 @@ class BitbucketClient:
         params = {"permission": "REPO_READ", "start": str(start), "limit": str(limit)}
         return await self._send("GET", "/rest/api/1.0/repos", auth=auth, params=params)
 
-    async def raw(self, auth: Credential, project: str, slug: str, path: str) -> Answer:
-        """``GET rest/api/1.0/projects/{key}/repos/{slug}/raw/{path}`` (default branch)."""
-        where = f"/rest/api/1.0/projects/{segment(project)}/repos/{segment(slug)}/raw/"
-        return await self._send("GET", where + quote(path, safe="/"), auth=auth)
+    async def raw(
+        self, auth: Credential, project: str, slug: str, path: str, at: str | None = None
+    ) -> Answer:
+        """``GET rest/api/1.0/projects/{key}/repos/{slug}/raw/{path}`` (default branch, or
+        the ref or commit ``at``)."""
+        where = repo_path(project, slug) + "/raw/" + quote(path, safe="/")
+        params = {"at": at} if at is not None else None
+        return await self._send("GET", where, auth=auth, params=params)
+
+    async def refs(
+        self, auth: Credential, project: str, slug: str, kind: str, *, start: int, limit: int
+    ) -> Answer:
+        """``GET …/repos/{slug}/tags`` or ``…/branches`` (``kind``), a page."""
+        params = {"start": str(start), "limit": str(limit)}
+        return await self._send(
+            "GET", f"{repo_path(project, slug)}/{kind}", auth=auth, params=params
+        )
+
+    async def archive(
+        self, auth: Credential, project: str, slug: str, at: str, deliver: Deliver
+    ) -> Answer:
+        """``GET …/repos/{slug}/archive?at=&format=zip``, streamed to ``deliver`` when 200."""
+        params = {"at": at, "format": "zip"}
+        return await self._send(
+            "GET", f"{repo_path(project, slug)}/archive", auth=auth, params=params, deliver=deliver
+        )
+
+    async def webhooks(self, auth: Credential, project: str, slug: str, start: int) -> Answer:
+        """``GET …/repos/{slug}/webhooks`` (a page)."""
+        params = {"start": str(start), "limit": "100"}
+        return await self._send(
+            "GET", f"{repo_path(project, slug)}/webhooks", auth=auth, params=params
+        )
+
+    async def create_webhook(
+        self, auth: Credential, project: str, slug: str, webhook: Mapping[str, object]
+    ) -> Answer:
+        """``POST …/repos/{slug}/webhooks`` with the webhook as JSON."""
+        return await self._send(
+            "POST", f"{repo_path(project, slug)}/webhooks", auth=auth, body=dict(webhook)
+        )
+
+    async def update_webhook(
+        self, auth: Credential, project: str, slug: str, webhook_id: int, changes: object
+    ) -> Answer:
+        """``PUT …/repos/{slug}/webhooks/{id}`` with the fields to change."""
+        where = f"{repo_path(project, slug)}/webhooks/{webhook_id}"
+        return await self._send("PUT", where, auth=auth, body=changes)
+
+
+def repo_path(project: str, slug: str) -> str:
+    """``/rest/api/1.0/projects/{key}/repos/{slug}``, percent-encoded."""
+    return f"/rest/api/1.0/projects/{segment(project)}/repos/{segment(slug)}"
 
 
 def describe(exc: BaseException) -> str:

@@ -26,6 +26,7 @@ from conformance.sut import (
     CreatedIntegration,
     DriverError,
     IntegrationSummary,
+    Packages,
     RepositoryEntry,
     SessionState,
     SubmitResult,
@@ -112,6 +113,29 @@ class ReferenceIntegrator:
             return [entry(r) for r in await self.reference.repositories(session)]
 
         return self._run("GET /repositories", listing())
+
+    def packages(self, cookies: Cookies) -> Packages:
+        """``GET /packages`` for the browser holding ``cookies``."""
+
+        async def held() -> Packages:
+            return self.reference.composer.packages(self.reference.session_for(cookies))
+
+        return self._run("GET /packages", held())
+
+    def synchronise(self, cookies: Cookies) -> None:
+        """``POST /packages/sync`` for the browser holding ``cookies``."""
+
+        async def sync() -> None:
+            await self.reference.composer.synchronise(self.reference.session_for(cookies))
+
+        self._run("POST /packages/sync", sync())
+
+    def add_code_credential(self, username: str, token: str) -> None:
+        """``POST /code-credentials``."""
+        self._run(
+            "POST /code-credentials",
+            _now(lambda: self.reference.webhooks.add_credential(username, token)),
+        )
 
     def close(self) -> None:
         """Stop the server when this integrator started it."""

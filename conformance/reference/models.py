@@ -1,4 +1,5 @@
-"""The reference integration's state: integrations, browser sessions, tokens and its clock.
+"""The reference integration's state: integrations, browser sessions, tokens, its clock, and
+the Composer users' packages and webhooks (:mod:`.package_store`).
 
 All of it lives in one :class:`ReferenceState`, owned by the event loop that serves the app;
 ``reset()`` forgets everything in place.
@@ -10,6 +11,9 @@ import asyncio
 import secrets
 import time
 from dataclasses import dataclass, field
+
+from conformance.reference import rules
+from conformance.reference.package_store import HookStore, PackageStore
 
 
 class Clock:
@@ -161,11 +165,17 @@ class ReferenceState:
         self.clock = Clock()
         self.integrations: dict[str, Integration] = {}
         self.sessions: dict[str, BrowserSession] = {}
+        #: The Composer users and their packages.
+        self.packages = PackageStore(rules.MAX_USERS)
+        #: Code credentials and the webhooks made with them.
+        self.hooks = HookStore(rules.MAX_CODE_CREDENTIALS, rules.MAX_WEBHOOKS)
 
     def reset(self) -> None:
-        """Forget every integration and every session; back to the wall clock."""
+        """Forget every integration, session, package and webhook; back to the wall clock."""
         self.integrations.clear()
         self.sessions.clear()
+        self.packages.reset()
+        self.hooks.reset()
         self.clock.reset()
 
     def integration_by_slug(self, slug: str) -> Integration | None:

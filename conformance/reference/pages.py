@@ -86,7 +86,8 @@ def browser_session(reference: Reference, request: web.Request) -> BrowserSessio
 
 
 async def home(request: web.Request) -> web.Response:
-    """``/``: the logged-in user and their repositories, or a login prompt with the error."""
+    """``/``: the logged-in user, their repositories and Composer token, or a login prompt
+    with the error."""
     reference = _reference(request)
     return await home_of(reference, reference.session_for(request.cookies))
 
@@ -112,11 +113,14 @@ async def home_of(reference: Reference, session: BrowserSession | None) -> web.R
         f'<td class="package">{escape(r.package_name or "")}</td></tr>\n'
         for r in repositories
     )
+    user = reference.composer.user(session)
     content = fill(
         "home.html",
         {"error": error_markup(error), "rows": rows},
         username=session.account.username,
         display_name=session.account.display_name,
+        composer_url=reference.public_url + "/composer",
+        composer_token=user.token,
     )
     return page("Your packages", content)
 
@@ -292,6 +296,8 @@ async def come_back(request: web.Request, finish: Finish) -> web.Response:
         session = await finish(session, request.match_info["slug"], request.query)
     except RefusalError as refusal:
         return message_page("Log in", refusal.message, refusal.status)
+    if session.logged_in:
+        await reference.composer.after_login(session)
     requested, session.return_to = session.return_to, None
     if reference.rules.REDIRECT_AFTER_CALLBACK:
         location = reference.rules.after_login_page(reference.public_url, requested)

@@ -77,6 +77,8 @@ def capabilities_json(capabilities: Capabilities) -> dict[str, Any]:
         "oauth_versions": list(capabilities.oauth_versions),
         "repositories": capabilities.repositories,
         "clock": capabilities.clock,
+        "packages": capabilities.packages,
+        "webhooks": capabilities.webhooks,
     }
 
 
@@ -193,6 +195,33 @@ async def get_repositories(request: web.Request) -> web.Response:
     return json_answer([repository_json(entry(r)) for r in repositories])
 
 
+@refusals_as_json
+async def get_packages(request: web.Request) -> web.Response:
+    """``GET /packages`` with the browser's cookies: the user's packages as held now."""
+    reference = _reference(request)
+    return json_answer(reference.composer.json(reference.session_for(request.cookies)))
+
+
+@refusals_as_json
+async def post_packages_sync(request: web.Request) -> web.Response:
+    """``POST /packages/sync`` with the browser's cookies: synchronise now."""
+    reference = _reference(request)
+    await reference.composer.synchronise(reference.session_for(request.cookies))
+    return web.Response(status=204)
+
+
+@refusals_as_json
+async def post_code_credentials(request: web.Request) -> web.Response:
+    """``POST /code-credentials`` ``{"username", "token"}``: a personal access token to
+    set up webhooks with."""
+    reference = _reference(request)
+    if not reference.capabilities().webhooks:
+        raise RefusalError("This integration sets up no webhooks (capabilities.webhooks).", 404)
+    body = await read_object(request)
+    reference.webhooks.add_credential(body.get("username"), body.get("token"))
+    return web.Response(status=204)
+
+
 def routes() -> list[web.RouteDef]:
     """The driver protocol (``GET /integrations`` is routed in :mod:`.app`, shared with the
     HTML list)."""
@@ -204,4 +233,7 @@ def routes() -> list[web.RouteDef]:
         web.post("/integrations/{id}/submit", post_submit),
         web.get("/session", get_session),
         web.get("/repositories", get_repositories),
+        web.get("/packages", get_packages),
+        web.post("/packages/sync", post_packages_sync),
+        web.post("/code-credentials", post_code_credentials),
     ]

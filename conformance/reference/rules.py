@@ -13,8 +13,11 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from conformance.reference import versions
 
 # -- what the implementation offers ----------------------------------------------------------
 
@@ -30,6 +33,10 @@ OFFERS_REPOSITORIES = True
 #: refreshes when Bitbucket rejects a token, which needs no clock of its own; a variant that
 #: refreshes ahead of ``expires_in`` only declares it (tests/conformance/test_clock.py).
 OFFERS_CLOCK = False
+#: Whether the reference serves its users' Composer packages (``GET /packages``).
+OFFERS_PACKAGES = True
+#: Whether it sets up webhooks with a code credential (``POST /code-credentials``).
+OFFERS_WEBHOOKS = True
 
 # -- OAuth 2 parameters ----------------------------------------------------------------------
 
@@ -450,3 +457,160 @@ def token_rejected(status: int, username: str | None) -> bool:
     """Bitbucket did not take the access token: a 401, or an answer without ``X-AUSERNAME``
     (an unknown or expired Bearer token counts as anonymous)."""
     return status == 401 or username is None
+
+
+# -- the Composer repository -----------------------------------------------------------------
+
+#: Page size when listing a repository's tags and branches (``nextPageStart`` is followed).
+REF_PAGE_LIMIT = 100
+#: How many Composer users (integration and Bitbucket user) are kept; the least recently
+#: logged in is forgotten first.
+MAX_USERS = 1_000
+#: How many repositories a user's packages come from, at most.
+MAX_REPOSITORIES_PER_USER = 1_000
+#: How many refs (tags and branches) of one repository become versions, at most.
+MAX_VERSIONS_PER_REPOSITORY = 1_000
+#: The largest ``composer.json`` read (bytes); a larger one is skipped.
+MAX_COMPOSER_JSON_BYTES = 512 * 1024
+#: The ``composer.json`` fields the metadata carries (besides name, version and the rest
+#: made here), as Composer's own repositories do.
+COMPOSER_FIELDS: tuple[str, ...] = (
+    "description",
+    "type",
+    "keywords",
+    "homepage",
+    "license",
+    "authors",
+    "require",
+    "require-dev",
+    "conflict",
+    "replace",
+    "provide",
+    "suggest",
+    "autoload",
+    "autoload-dev",
+    "include-path",
+    "target-dir",
+    "extra",
+    "bin",
+    "support",
+    "funding",
+    "archive",
+    "abandoned",
+    "time",
+)
+#: Composer's package names (``vendor/name``, lower case).
+PACKAGE_NAME = re.compile(r"^[a-z0-9]([_.-]?[a-z0-9]+)*/[a-z0-9](([_.]|-{1,2})?[a-z0-9]+)*$")
+#: The realm of the Composer repository's HTTP Basic challenge.
+COMPOSER_REALM = "Composer repository"
+
+
+def new_composer_token() -> str:
+    """A user's Composer token: the HTTP Basic password of the Composer repository."""
+    return secrets.token_urlsafe(24)
+
+
+def composer_password_matches(expected: str, given: str) -> bool:
+    """Whether the Basic password is the user's Composer token (constant time)."""
+    return bool(given) and hmac.compare_digest(expected.encode(), given.encode())
+
+
+def package_name(composer: object) -> str | None:
+    """The package a ``composer.json`` declares (lower case), or None when it declares no
+    valid name."""
+    name = composer.get("name") if isinstance(composer, dict) else None
+    if not isinstance(name, str) or not PACKAGE_NAME.match(name.lower()):
+        return None
+    return name.lower()
+
+
+def tag_version(tag: str) -> tuple[str, str] | None:
+    """A tag's ``(version, version_normalized)``: its name (``v1.0.0``) and Composer's
+    normal form (``1.0.0.0``); None when Composer takes it for no version."""
+    return versions.tag_version(tag)
+
+
+def branch_version(branch: str) -> tuple[str, str]:
+    """A branch's ``(version, version_normalized)``: ``dev-<branch>``, or ``1.x-dev`` for
+    a numeric branch, as Composer names them."""
+    return versions.branch_version(branch)
+
+
+def kept_versions(held: Mapping[str, Any], read: Mapping[str, Any]) -> dict[str, Any]:
+    """A repository's versions after reading it again: exactly what Bitbucket has now (a
+    ref that disappeared takes its version with it)."""
+    return dict(read)
+
+
+def still_readable(repository: tuple[str, str], listed: frozenset[tuple[str, str]]) -> bool:
+    """Whether a repository the user's packages came from is kept by a synchronisation:
+    only when Bitbucket still lists it as readable for that user."""
+    return repository in listed
+
+
+# -- webhooks --------------------------------------------------------------------------------
+
+#: What the webhook subscribes to: pushes of branches and tags, nothing else.
+WEBHOOK_EVENTS: tuple[str, ...] = ("repo:refs_changed",)
+#: How many code credentials and webhooks are kept.
+MAX_CODE_CREDENTIALS = 100
+MAX_WEBHOOKS = 10_000
+#: The largest delivery read (bytes).
+MAX_DELIVERY_BYTES = 1024 * 1024
+#: A delivery dated more than this before the integration's clock is ignored (a replay).
+WEBHOOK_MAX_AGE_SECONDS = 3600.0
+#: Bitbucket's delivery date, Java's ``yyyy-MM-dd'T'HH:mm:ssZ`` (``2017-09-19T09:58:11-0800``).
+WEBHOOK_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})([+-])(\d{2})(\d{2})$")
+
+
+def webhook_url(public_url: str, slug: str) -> str:
+    """The receiver of an integration's webhooks."""
+    return f"{public_url}/webhooks/bitbucket/{slug}"
+
+
+def new_webhook_secret() -> str:
+    """A webhook's secret (its deliveries are signed with it)."""
+    return secrets.token_hex(32)
+
+
+def webhook_definition(name: str, url: str, secret: str) -> dict[str, Any]:
+    """The webhook created on a repository: ``repo:refs_changed`` to the receiver, signed."""
+    return {
+        "name": name,
+        "url": url,
+        "events": list(WEBHOOK_EVENTS),
+        "active": True,
+        "configuration": {"secret": secret},
+    }
+
+
+def signature_valid(secret: str, body: bytes, header: str | None) -> bool:
+    """Whether ``X-Hub-Signature`` is ``sha256=`` the HMAC-SHA256 of the raw body keyed by
+    the webhook's secret (constant-time comparison)."""
+    if not header or not header.startswith("sha256="):
+        return False
+    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected.encode(), header.removeprefix("sha256=").lower().encode())
+
+
+def parse_webhook_date(text: object) -> float | None:
+    """A delivery's ``date`` as seconds since the epoch, its offset applied
+    (``2017-09-19T09:58:11-0800`` is 17:58:11 UTC); None when it is not that format."""
+    if not isinstance(text, str):
+        return None
+    match = WEBHOOK_DATE.match(text)
+    if match is None:
+        return None
+    year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
+    sign, offset_hours, offset_minutes = match.group(7), int(match.group(8)), int(match.group(9))
+    try:
+        moment = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+    except ValueError:
+        return None
+    offset = (offset_hours * 60 + offset_minutes) * 60
+    return moment.timestamp() - (offset if sign == "+" else -offset)
+
+
+def webhook_stale(date: float | None, now: float) -> bool:
+    """Whether a delivery is too old to act on (or has no readable date)."""
+    return date is None or date < now - WEBHOOK_MAX_AGE_SECONDS

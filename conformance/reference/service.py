@@ -21,7 +21,7 @@ import os
 import ssl
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import aiohttp
 
@@ -45,7 +45,9 @@ from conformance.reference.models import (
     Tokens,
 )
 from conformance.reference.oauth1 import OAuth1Signer, generate_consumer
+from conformance.reference.packages import PackageSync
 from conformance.reference.rules import RefusalError
+from conformance.reference.webhooks import WebhookSetup
 from conformance.sut import (
     Capabilities,
     CreatedIntegration,
@@ -69,7 +71,16 @@ class RuleBook(Protocol):
     OAUTH_VERSIONS: tuple[int, ...]
     OFFERS_REPOSITORIES: bool
     OFFERS_CLOCK: bool
+    OFFERS_PACKAGES: bool
+    OFFERS_WEBHOOKS: bool
     PAGE_LIMIT: int
+    REF_PAGE_LIMIT: int
+    MAX_REPOSITORIES_PER_USER: int
+    MAX_VERSIONS_PER_REPOSITORY: int
+    MAX_COMPOSER_JSON_BYTES: int
+    MAX_DELIVERY_BYTES: int
+    COMPOSER_FIELDS: tuple[str, ...]
+    COMPOSER_REALM: str
     CREDENTIALS_PROBE_TOKEN: str
     SESSION_COOKIE: str
     RETURN_PARAMETER: str
@@ -136,6 +147,23 @@ class RuleBook(Protocol):
     def refresh_failure_logs_out(self, status: int) -> bool: ...
     def next_page_start(self, page: Mapping[str, Any], start: int) -> int | None: ...
 
+    # -- packages and webhooks
+    def new_composer_token(self) -> str: ...
+    def composer_password_matches(self, expected: str, given: str) -> bool: ...
+    def package_name(self, composer: object) -> str | None: ...
+    def tag_version(self, tag: str) -> tuple[str, str] | None: ...
+    def branch_version(self, branch: str) -> tuple[str, str]: ...
+    def kept_versions(self, held: Mapping[str, Any], read: Mapping[str, Any]) -> dict[str, Any]: ...
+    def still_readable(
+        self, repository: tuple[str, str], listed: frozenset[tuple[str, str]]
+    ) -> bool: ...
+    def webhook_url(self, public_url: str, slug: str) -> str: ...
+    def new_webhook_secret(self) -> str: ...
+    def webhook_definition(self, name: str, url: str, secret: str) -> dict[str, Any]: ...
+    def signature_valid(self, secret: str, body: bytes, header: str | None) -> bool: ...
+    def parse_webhook_date(self, text: object) -> float | None: ...
+    def webhook_stale(self, date: float | None, now: float) -> bool: ...
+
 
 #: The variable naming a CA certificate the reference trusts besides the system's.
 CA_FILE_VARIABLE = "BBDC_SIM_CA_FILE"
@@ -186,6 +214,25 @@ def request_token_failure(answer: Answer) -> tuple[str, str]:
     return f"HTTP {answer.status}", ""
 
 
+class ListedRepository(NamedTuple):
+    """A repository of the user's listing: where it is, its name and its http clone URL."""
+
+    project: str
+    slug: str
+    name: str
+    clone_url: str
+
+
+def clone_url(repo: Mapping[str, Any]) -> str:
+    """The ``http`` clone link of a repository as the REST API shows it ('' if none)."""
+    links = repo.get("links")
+    clones = links.get("clone") if isinstance(links, dict) else None
+    for link in clones if isinstance(clones, list) else []:
+        if isinstance(link, dict) and link.get("name") == "http":
+            return str(link.get("href", ""))
+    return ""
+
+
 def entry(repository: Repository) -> RepositoryEntry:
     """One row of ``GET /repositories``."""
     return RepositoryEntry(
@@ -203,6 +250,9 @@ class Reference:
         #: Every decision the flow takes (a mutant of the reference replaces one).
         self.rules = rules
         self._http: aiohttp.ClientSession | None = None
+        #: The users' Composer packages (:mod:`.packages`) and webhooks (:mod:`.webhooks`).
+        self.composer = PackageSync(self)
+        self.webhooks = WebhookSetup(self)
 
     # -- lifecycle (on the serving loop) ----------------------------------------------------
 
@@ -245,6 +295,8 @@ class Reference:
             oauth_versions=self.rules.OAUTH_VERSIONS,
             repositories=self.rules.OFFERS_REPOSITORIES,
             clock=self.rules.OFFERS_CLOCK,
+            packages=self.rules.OFFERS_PACKAGES,
+            webhooks=self.rules.OFFERS_PACKAGES and self.rules.OFFERS_WEBHOOKS,
         )
 
     def reset(self) -> None:
@@ -716,9 +768,9 @@ class Reference:
         except LoginProblemError as problem:
             raise RefusalError(problem.message, problem.status) from None
 
-    async def _list_repositories(self, session: BrowserSession) -> list[tuple[str, str, str]]:
-        """``(project key, slug, name)`` of every repository, following ``nextPageStart``."""
-        found: list[tuple[str, str, str]] = []
+    async def _list_repositories(self, session: BrowserSession) -> list[ListedRepository]:
+        """Every repository the user reads, following ``nextPageStart``."""
+        found: list[ListedRepository] = []
         start: int | None = 0
         while start is not None:
             at = start
@@ -729,12 +781,19 @@ class Reference:
             for repo in page.get("values") or []:
                 project = repo.get("project") if isinstance(repo, dict) else None
                 if isinstance(project, dict):
-                    found.append((str(project.get("key")), str(repo["slug"]), str(repo["name"])))
+                    found.append(
+                        ListedRepository(
+                            str(project.get("key")),
+                            str(repo["slug"]),
+                            str(repo["name"]),
+                            clone_url(repo),
+                        )
+                    )
             start = self.rules.next_page_start(page, at)
         return found
 
     async def _with_composer(
-        self, session: BrowserSession, listed: list[tuple[str, str, str]]
+        self, session: BrowserSession, listed: list[ListedRepository]
     ) -> list[Repository]:
         limit = asyncio.Semaphore(COMPOSER_CONCURRENCY)
 
@@ -754,7 +813,7 @@ class Reference:
             return Repository(project, slug, name, True, package_name(answer.json()))
 
         async with asyncio.TaskGroup() as group:
-            tasks = [group.create_task(read(*repo)) for repo in listed]
+            tasks = [group.create_task(read(repo.project, repo.slug, repo.name)) for repo in listed]
         return [task.result() for task in tasks]
 
     async def _authorized(self, session: BrowserSession, call: Call) -> Answer:

@@ -24,6 +24,25 @@ from tests.schemas import validate
 
 SESSION_COOKIE = "sid"
 ALICE_SESSION = "alice-session"
+COMMIT = "6a1f0c3e9b2d4f7081a5c6e3d2b1f0a9e8c7d6b5"
+#: ``GET /packages`` once synchronised: a tag with a dist, a branch without.
+PACKAGES: dict[str, Any] = {
+    "pkg/core": [
+        {
+            "name": "pkg/core",
+            "version": "v1.0.0",
+            "version_normalized": "1.0.0.0",
+            "source": {"type": "git", "url": "http://bb/scm/pkg/core.git", "reference": COMMIT},
+            "dist": {"type": "zip", "url": "http://sut/dist/core.zip", "reference": COMMIT},
+            "require": {"php": ">=8.1"},
+        },
+        {
+            "name": "pkg/core",
+            "version": "dev-main",
+            "source": {"type": "git", "url": "http://bb/scm/pkg/core.git", "reference": COMMIT},
+        },
+    ]
+}
 
 
 @dataclass(frozen=True)
@@ -60,6 +79,8 @@ class FakeSut:
         self.received: list[Received] = []
         self.request_errors: list[str] = []
         self.integrations: dict[str, dict[str, Any]] = {}
+        self.synchronised = False
+        self.code_credentials: list[tuple[str, str]] = []
 
     def answer(self, method: str, path: str, headers: dict[str, str], raw: bytes) -> Reply:
         """The reply to one request (after the path prefix is stripped)."""
@@ -102,6 +123,19 @@ class FakeSut:
             if user is None:
                 return json_reply(401, {"error": "You are not logged in."})
             return json_reply(200, rows)
+        if (method, path) == ("GET", "/packages"):
+            if user is None:
+                return json_reply(401, {"error": "You are not logged in."})
+            return json_reply(200, {"packages": PACKAGES if self.synchronised else {}})
+        if (method, path) == ("POST", "/packages/sync"):
+            if user is None:
+                return json_reply(401, {"error": "You are not logged in."})
+            self.synchronised = True
+            return Reply(204, content_type=None)
+        if (method, path) == ("POST", "/code-credentials"):
+            request = validate(body, "driver/code-credentials-request.json")
+            self.code_credentials.append((request["username"], request["token"]))
+            return Reply(204, content_type=None)
         return json_reply(404, {"error": f"no such endpoint: {method} {path}"})
 
     def _create(self, request: dict[str, Any]) -> Reply:

@@ -30,10 +30,12 @@ def doc_examples() -> list[tuple[str, str]]:
 def test_there_is_a_schema_per_body_of_the_protocol() -> None:
     assert NAMES == [
         "capabilities.json",
+        "code-credentials-request.json",
         "create-integration-request.json",
         "created-integration.json",
         "error.json",
         "integrations.json",
+        "packages.json",
         "repositories.json",
         "session.json",
         "submit-request.json",

@@ -66,6 +66,8 @@ def test_capabilities_name_the_protocol_and_offer_both_oauth_versions_and_reposi
         "oauth_versions": [1, 2],
         "repositories": True,
         "clock": False,
+        "packages": True,
+        "webhooks": True,
     }
 
 
