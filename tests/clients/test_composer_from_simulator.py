@@ -7,9 +7,6 @@ version asked for at the commit the REST API reports for that tag."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,21 +17,11 @@ import requests
 
 from simulator.settings import Settings
 from simulator.testing import SimulatorServer
+from tests.clients.composer import metapackages, needs_composer, run_composer
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("composer") is None or shutil.which("php") is None or shutil.which("git") is None,
-    reason="Composer, php-cli or git is not installed (.ci/run installs Debian's composer)",
-)
+pytestmark = needs_composer
 API = "/rest/api/1.0"
 ALICE = ("alice", "alice")
-#: What the seeded composer.json files require besides php, as empty metapackages: Packagist
-#: is not reachable here, and the test is about reading the package, not its dependencies.
-DEPENDENCIES = {
-    "psr/log": ("1.1.4", "2.0.0", "3.0.0"),
-    "symfony/console": ("5.4.0", "6.4.0", "7.0.0"),
-    "guzzlehttp/guzzle": ("7.8.0",),
-    "phpunit/phpunit": ("9.6.0", "10.5.0"),
-}
 
 
 @pytest.fixture(scope="module")
@@ -66,37 +53,6 @@ def _package(server: SimulatorServer) -> tuple[dict[str, Any], dict[str, Any], d
     raise AssertionError("no private PKG repository has a composer.json and a tag")
 
 
-def _composer(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    home = project.parent / "composer-home"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "COMPOSER"))}
-    env.update(
-        COMPOSER_HOME=str(home),
-        COMPOSER_CACHE_DIR=str(home / "cache"),
-        COMPOSER_ALLOW_SUPERUSER="1",
-        COMPOSER_NO_AUDIT="1",
-        GIT_TERMINAL_PROMPT="0",
-        GIT_CONFIG_NOSYSTEM="1",
-        GIT_CONFIG_GLOBAL=os.devnull,
-    )
-    return subprocess.run(
-        ["composer", *args, "--no-interaction", "--no-ansi"],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
-def _metapackages() -> list[dict[str, str]]:
-    return [
-        {"name": name, "version": version, "type": "metapackage"}
-        for name, versions in DEPENDENCIES.items()
-        for version in versions
-    ]
-
-
 def _app(tmp_path: Path, clone: str, package: str, version: str) -> Path:
     """A project requiring ``package`` at ``version`` from the simulator's clone URL only."""
     project = tmp_path / "app"
@@ -105,7 +61,7 @@ def _app(tmp_path: Path, clone: str, package: str, version: str) -> Path:
         "name": "test/app",
         "repositories": [
             {"type": "vcs", "url": clone},
-            {"type": "package", "package": _metapackages()},
+            {"type": "package", "package": metapackages()},
             {"packagist.org": False},
         ],
         "require": {package: version},
@@ -127,7 +83,7 @@ def test_composer_installs_a_tag_over_git_smart_http_with_http_basic(
     hosts = {host: credentials, host.split(":")[0]: credentials}
     (project / "auth.json").write_text(json.dumps({"http-basic": hosts}))
 
-    done = _composer(project, "install", "--prefer-source")
+    done = run_composer(project, "install", "--prefer-source")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
     installed = json.loads((project / "vendor/composer/installed.json").read_text())
@@ -145,7 +101,7 @@ def test_without_credentials_composer_is_refused(server: SimulatorServer, tmp_pa
     repo, tag, manifest = _package(server)
     clone = next(link["href"] for link in repo["links"]["clone"] if link["name"] == "http")
     project = _app(tmp_path, clone, manifest["name"], tag["displayId"].lstrip("v"))
-    done = _composer(project, "install", "--prefer-source")
+    done = run_composer(project, "install", "--prefer-source")
     assert done.returncode != 0
     output = done.stdout + done.stderr
     assert "Authentication required" in output or "Authentication failed" in output, output
