@@ -6,6 +6,9 @@ is the SUT the conformance suite runs against by default (``--sut reference``).
   token check, messages), one place each
 - :mod:`.service`: the operations, shared by the JSON endpoints, the pages and the Python driver
 - :mod:`.bitbucket`: the HTTP client of Bitbucket (REST API 1.0, OAuth 2 and OAuth 1 providers)
+- :mod:`.packages`, :mod:`.package_store`, :mod:`.versions`: the users' Composer packages
+  (synchronisation, what is kept, Composer's version names); :mod:`.composer_repository`
+  serves them to Composer; :mod:`.webhooks` makes webhooks and receives their deliveries
 - :mod:`.oauth1`: the generated consumer (RSA key, self-signed certificate) and the signer
 - :mod:`.protocol`, :mod:`.pages`, :mod:`.app`: the web app
 - :mod:`.server`: :class:`ReferenceServer`, served from a background thread
