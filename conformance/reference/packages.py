@@ -144,20 +144,29 @@ class PackageSync:
     async def _read(
         self, session: BrowserSession, project: str, slug: str, limit: asyncio.Semaphore
     ) -> dict[str, VersionRecord]:
-        """Every version of a repository, by ref."""
+        """Every version of a repository, by ref (raises :class:`RepositoryGoneError`,
+        :class:`RepositoryUnchangedError` or the login's problem, never a group of them)."""
+        from conformance.reference.service import LoginProblemError
+
         tags = await self._refs(session, project, slug, "tags", limit)
         branches = await self._refs(session, project, slug, "branches", limit)
         refs = [("tags", ref) for ref in tags] + [("branches", ref) for ref in branches]
         refs = refs[: self.rules.MAX_VERSIONS_PER_REPOSITORY]
         commits = {str(ref.get("latestCommit", "")) for _, ref in refs} - {""}
         manifests: dict[str, Mapping[str, Any] | None] = {}
+        problems: list[Exception] = []
 
         async def read(commit: str) -> None:
-            manifests[commit] = await self._manifest(session, project, slug, commit, limit)
+            try:
+                manifests[commit] = await self._manifest(session, project, slug, commit, limit)
+            except (RepositoryGoneError, RepositoryUnchangedError, LoginProblemError) as problem:
+                problems.append(problem)
 
         async with asyncio.TaskGroup() as group:
             for commit in sorted(commits):
                 group.create_task(read(commit))
+        if problems:
+            raise problems[0]
         found: dict[str, VersionRecord] = {}
         for kind, ref in refs:
             record = self._version(kind, ref, manifests.get(str(ref.get("latestCommit", ""))))

@@ -223,3 +223,32 @@ def test_the_bitbucket_password_is_not_a_composer_credential(
 ) -> None:
     browser.log_in(setup.login_link, "alice")
     assert requests.get(ref + path, auth=ALICE, timeout=TIMEOUT).status_code == 401
+
+
+def test_a_repository_bitbucket_fails_to_answer_for_keeps_what_was_read(
+    setup: Setup,
+    browser: Browser,
+    bitbucket: SimulatorServer,
+    reference: ReferenceServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from conformance.reference import packages
+
+    ref = reference.base_url
+    browser.log_in(setup.login_link, "alice")
+    before = packages_of(ref, browser)
+    control = f"{bitbucket.base_url}/_sim/repos/PKG/to-official/tags"
+    assert requests.post(control, json={"name": "v9.9.0"}, timeout=TIMEOUT).status_code == 201
+    sync_of = reference.reference.composer
+    manifest = sync_of._manifest
+
+    async def failing(session: Any, project: str, slug: str, commit: str, limit: Any) -> Any:
+        if slug == "to-official":
+            raise packages.RepositoryUnchangedError
+        return await manifest(session, project, slug, commit, limit)
+
+    monkeypatch.setattr(sync_of, "_manifest", failing)
+    sync(ref, browser)
+    after = packages_of(ref, browser)
+    assert after["pkg/to-official"] == before["pkg/to-official"]
+    assert set(after) == set(before)
