@@ -42,6 +42,8 @@ PLUGINS: Final = "features/oauth2/05-configure-bitbucket-server-plugins.feature"
 OAUTH1_FINISH_THE_SETUP: Final = "features/oauth1/03-finish-the-setup.feature"
 OAUTH1_LOG_IN: Final = "features/oauth1/04-log-in.feature"
 OAUTH1_BITBUCKET_8: Final = "features/oauth1/05-bitbucket-8-and-later.feature"
+PACKAGES: Final = "features/after-login/01-packages.feature"
+WEBHOOKS: Final = "features/after-login/02-webhooks.feature"
 
 #: The scenarios an OAuth 2 mutant runs on (the OAuth 1 ones take most of a run's time).
 OAUTH2_TAGS: Final = "not oauth1"
@@ -484,6 +486,39 @@ MUTANTS: Final[tuple[Mutant, ...]] = (
             OAUTH1_LOG_IN,
             "A callback carrying another browser's oauth_token is rejected while the user logs in",
         ),
+    ),
+    mutant(
+        "packages_tags_as_branches",
+        "serves each tag as a dev version (dev-v1.0.0), as if it were a branch",
+        with_rule("tag_version", bugs.tag_as_branch),
+        should(PACKAGES, "The packages match the composer.json at each tag the user can read"),
+    ),
+    mutant(
+        "packages_deletions_ignored",
+        "a synchronisation only adds: a tag deleted on Bitbucket keeps its version",
+        with_rule("kept_versions", bugs.versions_never_removed),
+        should(PACKAGES, "A tag deleted on Bitbucket disappears after the next synchronisation"),
+        should(WEBHOOKS, "A tag deleted on Bitbucket is removed through the webhook"),
+    ),
+    mutant(
+        "packages_keep_unreadable",
+        "keeps the packages of repositories the user can no longer read",
+        with_rule("still_readable", bugs.every_repository_still_readable),
+        should(PACKAGES, "A repository the user can no longer read disappears"),
+    ),
+    mutant(
+        "webhook_signature_not_checked",
+        "acts on every webhook delivery without checking its X-Hub-Signature",
+        with_rule("signature_valid", bugs.any_signature_valid),
+        should(WEBHOOKS, "A delivery with a wrong signature is ignored"),
+        should(WEBHOOKS, "A delivery without a signature is ignored"),
+    ),
+    mutant(
+        "webhook_date_misread",
+        "reads the delivery's date without its offset, as UTC: west of UTC every push looks "
+        "hours old and is ignored as stale",
+        with_rule("parse_webhook_date", bugs.webhook_date_as_utc),
+        should(WEBHOOKS, "A push reaches the integration when Bitbucket's time zone is not UTC"),
     ),
 )
 

@@ -39,6 +39,35 @@ from conformance.sut import SubmitResult
 # -- rules -----------------------------------------------------------------------------------
 
 
+def tag_as_branch(tag: str) -> tuple[str, str] | None:
+    """A tag named as a branch would be: ``dev-v1.0.0``."""
+    return f"dev-{tag}", f"dev-{tag}"
+
+
+def versions_never_removed(held: Mapping[str, Any], read: Mapping[str, Any]) -> dict[str, Any]:
+    """What was read is added to what was held: a ref deleted on Bitbucket keeps its version."""
+    return {**held, **read}
+
+
+def every_repository_still_readable(
+    repository: tuple[str, str], listed: frozenset[tuple[str, str]]
+) -> bool:
+    """A repository once synchronised is kept, whether or not the user can still read it."""
+    return True
+
+
+def any_signature_valid(secret: str, body: bytes, header: str | None) -> bool:
+    """Every delivery is taken for Bitbucket's, signed or not."""
+    return True
+
+
+def webhook_date_as_utc(text: object) -> float | None:
+    """The delivery's date with its offset dropped, read as UTC."""
+    if not isinstance(text, str) or len(text) < 5:
+        return None
+    return rules.parse_webhook_date(text[:-5] + "+0000")
+
+
 def authorize_url_without_state(
     base_url: str, client_id: str, redirect_uri: str, state: str, challenge: str
 ) -> str:
