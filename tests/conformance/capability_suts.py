@@ -2,7 +2,8 @@
 
 Each factory below (``--sut tests.conformance.capability_suts:<factory>``) starts the bundled
 reference and wraps it in a :class:`DeclaringIntegrator`: it answers ``capabilities()`` with
-one declared set (``oauth_versions`` and ``repositories``) and delegates everything else to
+one declared set (``oauth_versions``, and ``repositories`` with what builds on the listing,
+``packages`` and ``webhooks``, declared together) and delegates everything else to
 the reference, which supports every capability. So a run shows what the harness does with a
 declaration alone: which scenarios it skips, and whether it still calls the integration for
 something undeclared.
@@ -26,8 +27,11 @@ from conformance.sut import (
     Capabilities,
     Cookies,
     CreatedIntegration,
+    Hooked,
     IntegrationSummary,
     Integrator,
+    Packaged,
+    Packages,
     RepositoryEntry,
     SessionState,
     SubmitResult,
@@ -76,6 +80,8 @@ class DeclaringIntegrator:
             name=f"{actual.name} declaring {self.declared.label}",
             oauth_versions=self.declared.oauth_versions,
             repositories=self.declared.repositories,
+            packages=self.declared.repositories,
+            webhooks=self.declared.repositories,
         )
 
     def reset(self) -> None:
@@ -109,6 +115,28 @@ class DeclaringIntegrator:
         """Delegated (the reference lists repositories whatever is declared)."""
         self._record("repositories")
         return self.inner.repositories(cookies)
+
+    def packages(self, cookies: Cookies) -> Packages:
+        """Delegated."""
+        self._record("packages")
+        return self._packaged().packages(cookies)
+
+    def synchronise(self, cookies: Cookies) -> None:
+        """Delegated."""
+        self._record("synchronise")
+        self._packaged().synchronise(cookies)
+
+    def add_code_credential(self, username: str, token: str) -> None:
+        """Delegated."""
+        self._record("add_code_credential")
+        inner = self.inner
+        assert isinstance(inner, Hooked)
+        inner.add_code_credential(username, token)
+
+    def _packaged(self) -> Packaged:
+        inner = self.inner
+        assert isinstance(inner, Packaged)
+        return inner
 
     def close(self) -> None:
         """Stop the reference."""

@@ -4,7 +4,8 @@ The whole bundled suite runs against the reference declaring each capability set
 (:mod:`tests.conformance.capability_suts`: OAuth 2 only, OAuth 1 only, both in either order,
 each with and without the repository listing), each run in a child process as CI runs it. For
 each set: the run passes, some scenarios ran, every scenario needing an undeclared
-capability (``@oauth1``, ``@oauth2``, ``@repositories``) is skipped before any of its steps,
+capability (``@oauth1``, ``@oauth2``, ``@repositories``, and ``@packages`` / ``@webhooks``,
+declared with the listing) is skipped before any of its steps,
 no scenario is skipped for a capability it is not tagged with (a missing tag), and the
 integration is never called for something undeclared (``create_integration`` with an
 undeclared OAuth version, ``repositories()`` when it declares none), while every declared
@@ -36,7 +37,7 @@ TIMEOUT: Final = 300
 WORKERS: Final = max(2, min(os.cpu_count() or 2, 4))
 #: The set the reference itself declares: every other run is compared with it.
 EVERYTHING: Final = "declares_oauth2_and_1"
-CAPABILITY_TAGS: Final = frozenset({"oauth1", "oauth2", "repositories"})
+CAPABILITY_TAGS: Final = frozenset({"oauth1", "oauth2", "repositories", "packages", "webhooks"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +56,7 @@ class CapabilityRun:
         """The capability tags the declaration lacks."""
         lacking = {f"oauth{v}" for v in (1, 2) if v not in self.declared.oauth_versions}
         if not self.declared.repositories:
-            lacking.add("repositories")
+            lacking |= {"repositories", "packages", "webhooks"}
         return frozenset(lacking)
 
     @property
@@ -156,6 +157,8 @@ def test_the_run_passes_and_runs_scenarios(runs: dict[str, CapabilityRun], name:
     assert run.report.ran > 0, run.output
     # Every declared capability is tested: some scenario needing it passed.
     declared = CAPABILITY_TAGS - run.undeclared
+    if 2 not in run.declared.oauth_versions:  # the after-login scenarios log in with OAuth 2
+        declared -= {"packages", "webhooks"}
     exercised = {tag for s in run.scenarios if s.outcome == "passed" for tag in s.tags}
     assert declared <= exercised, f"no scenario needing {sorted(declared - exercised)} passed"
 
@@ -169,6 +172,9 @@ def test_the_integration_is_never_called_for_what_it_does_not_declare(
     # Every declared OAuth version is set up, no other.
     assert run.oauth_versions_created() == set(run.declared.oauth_versions)
     assert ("repositories" in run.methods()) == run.declared.repositories
+    after_login = run.declared.repositories and 2 in run.declared.oauth_versions
+    assert ("synchronise" in run.methods()) == after_login
+    assert ("add_code_credential" in run.methods()) == after_login
 
 
 @pytest.mark.parametrize("name", SETS)
