@@ -338,28 +338,29 @@ def offers_each_branch(ctx: ScenarioContext, username: str) -> None:
 @then('the integration offers "{username}" the new tag\'s version')
 def offers_new_tag(ctx: ScenarioContext, username: str) -> None:
     """Asserts the tag pushed in this scenario is now a version of its package."""
-    _expect_new_tag(ctx, username, offered=True)
+    ref: Ref = ctx.notes["new_tag"]
+    packages = packages_of(ctx, username)
+    expect(
+        offers(packages, ref),
+        f"{ref.package} to have a version for {ref.describe()}",
+        _offered_text(packages, ref),
+    )
 
 
 @then('the integration does not offer "{username}" the new tag\'s version')
 def does_not_offer_new_tag(ctx: ScenarioContext, username: str) -> None:
     """Asserts the tag pushed in this scenario is not (yet) a version of its package."""
-    _expect_new_tag(ctx, username, offered=False)
-
-
-def _expect_new_tag(ctx: ScenarioContext, username: str, *, offered: bool) -> None:
     ref: Ref = ctx.notes["new_tag"]
     packages = packages_of(ctx, username)
-    wanted = (
-        f"{ref.package} to have a version for {ref.describe()}"
-        if offered
-        else f"no version for {ref.describe()} (nothing genuine told the integration of it)"
-    )
     expect(
-        offers(packages, ref) == offered,
-        wanted,
-        f"the integration offers {describe_packages(_only(packages, ref.package))}",
+        not offers(packages, ref),
+        f"no version for {ref.describe()} (nothing genuine told the integration of it)",
+        _offered_text(packages, ref),
     )
+
+
+def _offered_text(packages: Packages, ref: Ref) -> str:
+    return f"the integration offers {describe_packages(_only(packages, ref.package))}"
 
 
 @then('the integration no longer offers "{username}" the deleted tag\'s version')

@@ -129,7 +129,7 @@ def test_a_misused_step_fails_the_run_even_in_a_should_scenario(suite: pytest.Py
         ),
         (
             FORM_FEATURE.replace("  @must\n", "  @must @musst\n"),
-            "form.feature:4: unknown tag @musst (known: @must, *@should, @section:<slug>)",
+            "form.feature:4: unknown tag @musst (known: @must, *@should*, @section:<slug>)",
         ),
         (
             FORM_FEATURE.replace("  @must\n", ""),
