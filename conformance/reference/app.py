@@ -1,5 +1,7 @@
 """``create_app(reference)``: the reference integration as one aiohttp application.
 
+While it runs, its HTTP client to Bitbucket is open and its poller (:mod:`.polling`) runs.
+
 It serves the driver protocol (JSON, :mod:`.protocol`), the pages people use (:mod:`.pages`),
 and the users' Composer repository and webhook receiver (:mod:`.composer_repository`).
 ``GET /integrations`` is both: a browser (``Accept: text/html``) gets the page, every other
@@ -62,7 +64,9 @@ def create_app(reference: Reference | None = None) -> web.Application:
 
     async def http_client(_: web.Application) -> AsyncIterator[None]:
         await reference.open()
+        reference.poller.start()
         yield
+        await reference.poller.stop()
         await reference.close()
 
     app.cleanup_ctx.append(http_client)

@@ -57,6 +57,8 @@ class ComposerUser:
     token: str
     session: BrowserSession
     repositories: dict[RepoKey, RepositoryPackages] = field(default_factory=dict)
+    #: When (integration clock) it was last synchronised, or polled; 0: never.
+    synchronised_at: float = 0.0
     #: One synchronisation of this user at a time.
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -112,6 +114,10 @@ class PackageStore:
         """The users whose Composer token ``password`` is, by ``matches(token, password)``
         (at most one: tokens are random)."""
         return [user for user in self._users.values() if matches(user.token, password)]
+
+    def users(self) -> list[ComposerUser]:
+        """Every user, least recently logged in first."""
+        return list(self._users.values())
 
     def holding(self, integration_id: str, repository: RepoKey) -> list[ComposerUser]:
         """The users of an integration whose packages come from ``repository``."""

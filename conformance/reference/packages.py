@@ -1,9 +1,10 @@
 """Synchronisation: the Composer packages of the repositories a user can read.
 
-A synchronisation (at each login, on ``POST /packages/sync``, and for one repository when its
-webhook reports a push) lists the user's readable repositories, then each one's tags and
-branches (every page), reads ``composer.json`` at each ref's commit, and keeps a version per
-ref whose ``composer.json`` names a package (:mod:`.package_store`). What Bitbucket no
+A synchronisation (at each login, on ``POST /packages/sync``, for one repository when its
+webhook reports a push, and by :mod:`.polling` where no webhook does) lists the user's
+readable repositories, then each one's tags and branches (every page), reads
+``composer.json`` at each ref's commit, and keeps a version per ref whose ``composer.json``
+names a package (:mod:`.package_store`). What Bitbucket no
 longer has (a deleted tag, a repository the user lost) goes with the next synchronisation;
 what Bitbucket failed to answer keeps what was read before.
 
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -88,10 +89,23 @@ class PackageSync:
     async def synchronise(self, session: BrowserSession | None) -> ComposerUser:
         """Synchronise a logged-in user's packages with Bitbucket; 401 when nobody is logged
         in, 502 when Bitbucket fails to list the repositories."""
+        user = self.user(session)
+        await self._synchronise(user, lambda _: True)
+        return user
+
+    async def poll(self, user: ComposerUser) -> None:
+        """Synchronise a user as :meth:`synchronise` does, reading again only the
+        repositories no webhook of the reference reports pushes for (and new ones)."""
+        hooks = self.reference.state.hooks
+        await self._synchronise(user, lambda key: hooks.webhook(user.integration_id, key) is None)
+
+    async def _synchronise(self, user: ComposerUser, wanted: Callable[[RepoKey], bool]) -> None:
+        """List the user's repositories, forget the lost ones, read the ``wanted`` ones
+        again, then set up webhooks; 401 or 502 when the listing fails."""
         from conformance.reference.service import LoginProblemError
 
-        user = self.user(session)
         async with user.lock:
+            user.synchronised_at = self.reference.state.clock.now()
             try:
                 listed = await self.reference._list_repositories(user.session)
             except LoginProblemError as problem:
@@ -104,9 +118,9 @@ class PackageSync:
             limit = asyncio.Semaphore(CONCURRENCY)
             async with asyncio.TaskGroup() as group:
                 for repo in listed:
-                    group.create_task(self._update(user, repo.project, repo.slug, repo, limit))
+                    if wanted((repo.project, repo.slug)):
+                        group.create_task(self._update(user, repo.project, repo.slug, repo, limit))
         await self.reference.webhooks.set_up(user)
-        return user
 
     async def synchronise_repository(self, user: ComposerUser, repository: RepoKey) -> None:
         """Read one repository again for a user (a webhook reported a push to it)."""

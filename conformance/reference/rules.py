@@ -548,6 +548,20 @@ def still_readable(repository: tuple[str, str], listed: frozenset[tuple[str, str
     return repository in listed
 
 
+#: Where no webhook reports pushes, a user's packages are read again this long (on the
+#: integration's clock) after their last synchronisation: Private Packagist's "every 12
+#: hours" for repositories without a webhook.
+POLL_INTERVAL_SECONDS = 12 * 3600.0
+#: How often (wall-clock seconds) the poller looks for users that are due; advancing the
+#: integration's clock wakes it at once.
+POLL_CHECK_SECONDS = 60.0
+
+
+def poll_due(synchronised_at: float, now: float) -> bool:
+    """Whether a user last synchronised at ``synchronised_at`` is polled at ``now``."""
+    return now - synchronised_at >= POLL_INTERVAL_SECONDS
+
+
 # -- webhooks --------------------------------------------------------------------------------
 
 #: What the webhook subscribes to: pushes of branches and tags, nothing else.

@@ -46,6 +46,7 @@ from conformance.reference.models import (
 )
 from conformance.reference.oauth1 import OAuth1Signer, generate_consumer
 from conformance.reference.packages import PackageSync
+from conformance.reference.polling import Poller
 from conformance.reference.rules import RefusalError
 from conformance.reference.webhooks import WebhookSetup
 from conformance.sut import (
@@ -79,6 +80,7 @@ class RuleBook(Protocol):
     MAX_VERSIONS_PER_REPOSITORY: int
     MAX_COMPOSER_JSON_BYTES: int
     MAX_DELIVERY_BYTES: int
+    POLL_CHECK_SECONDS: float
     COMPOSER_FIELDS: tuple[str, ...]
     COMPOSER_REALM: str
     CREDENTIALS_PROBE_TOKEN: str
@@ -157,6 +159,7 @@ class RuleBook(Protocol):
     def still_readable(
         self, repository: tuple[str, str], listed: frozenset[tuple[str, str]]
     ) -> bool: ...
+    def poll_due(self, synchronised_at: float, now: float) -> bool: ...
     def webhook_url(self, public_url: str, slug: str) -> str: ...
     def new_webhook_secret(self) -> str: ...
     def webhook_definition(self, name: str, url: str, secret: str) -> dict[str, Any]: ...
@@ -253,6 +256,8 @@ class Reference:
         #: The users' Composer packages (:mod:`.packages`) and webhooks (:mod:`.webhooks`).
         self.composer = PackageSync(self)
         self.webhooks = WebhookSetup(self)
+        #: The 12-hourly synchronisation where no webhook reports pushes (:mod:`.polling`).
+        self.poller = Poller(self)
 
     # -- lifecycle (on the serving loop) ----------------------------------------------------
 
@@ -304,8 +309,9 @@ class Reference:
         self.state.reset()
 
     def advance_clock(self, seconds: int) -> None:
-        """Time passed: move the integration's own clock on."""
+        """Time passed: move the integration's own clock on (and look for due polls)."""
         self.state.clock.advance(seconds)
+        self.poller.wake()
 
     # -- the Add Integration form -----------------------------------------------------------
 
