@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 PROTOCOL_VERSION = 1
 
@@ -127,6 +127,24 @@ class PackageVersion:
 
 #: ``GET /packages``: package name -> its versions.
 Packages = Mapping[str, tuple[PackageVersion, ...]]
+
+
+def packages_from_metadata(metadata: Mapping[str, Any]) -> Packages:
+    """Composer 2 metadata (package name -> its version objects, as ``GET /packages``'s
+    ``packages`` holds it, already validated) as :data:`Packages`."""
+    return {
+        name: tuple(
+            PackageVersion(
+                name=entry["name"],
+                version=entry["version"],
+                reference=entry["source"]["reference"],
+                source_url=entry["source"]["url"],
+                dist_url=entry["dist"]["url"] if isinstance(entry.get("dist"), dict) else None,
+            )
+            for entry in entries
+        )
+        for name, entries in metadata.items()
+    }
 
 
 class DriverError(Exception):

@@ -39,10 +39,10 @@ from conformance.sut import (
     DriverError,
     IntegrationSummary,
     Packages,
-    PackageVersion,
     RepositoryEntry,
     SessionState,
     SubmitResult,
+    packages_from_metadata,
 )
 
 #: The driver protocol versions this harness speaks.
@@ -204,19 +204,7 @@ def repositories_of(body: list[Mapping[str, Any]]) -> list[RepositoryEntry]:
 
 def packages_of(body: Mapping[str, Any]) -> Packages:
     """A validated ``GET /packages`` body."""
-    return {
-        name: tuple(
-            PackageVersion(
-                name=row["name"],
-                version=row["version"],
-                reference=row["source"]["reference"],
-                source_url=row["source"]["url"],
-                dist_url=row["dist"]["url"] if isinstance(row.get("dist"), dict) else None,
-            )
-            for row in rows
-        )
-        for name, rows in body["packages"].items()
-    }
+    return packages_from_metadata(body["packages"])
 
 
 # --- transport ---------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from conformance.reference.package_store import (
 )
 from conformance.reference.rules import RefusalError
 from conformance.reference.versions import is_dev
-from conformance.sut import Packages, PackageVersion
+from conformance.sut import Packages, packages_from_metadata
 
 if TYPE_CHECKING:
     from conformance.reference.service import Call, ListedRepository, Reference, RuleBook
@@ -314,19 +314,7 @@ class PackageSync:
 
 def packages_of(metadata: Mapping[str, list[dict[str, Any]]]) -> Packages:
     """Composer metadata as :data:`conformance.sut.Packages`."""
-    return {
-        name: tuple(
-            PackageVersion(
-                name=entry["name"],
-                version=entry["version"],
-                reference=entry["source"]["reference"],
-                source_url=entry["source"]["url"],
-                dist_url=entry["dist"]["url"] if "dist" in entry else None,
-            )
-            for entry in entries
-        )
-        for name, entries in metadata.items()
-    }
+    return packages_from_metadata(metadata)
 
 
 def split_dev(entries: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -11,7 +11,13 @@ from conformance.reference.server import ReferenceServer
 from simulator.testing import SimulatorServer
 from tests.conformance.reference.support import TIMEOUT, Browser, Setup
 from tests.conformance.reference.test_packages import packages_of
-from tests.conformance.reference.test_webhooks import administered, alice, packaged, settle
+from tests.conformance.reference.test_webhooks import (
+    administered,
+    alice,
+    packaged,
+    refuse_deliveries,
+    settle,
+)
 
 __all__ = ["alice"]
 
@@ -81,11 +87,7 @@ def test_the_poll_leaves_repositories_with_a_webhook_to_it(
     unhooked = sorted(packaged(ref, browser) - administered(bitbucket, alice))
     assert hooked in administered(bitbucket, alice)
     assert unhooked, "alice reads a package repository she does not administer"
-    requests.post(
-        bitbucket.base_url + "/_sim/webhooks/faults",
-        json={"url_prefix": ref, "error": "connection refused"},
-        timeout=TIMEOUT,
-    ).raise_for_status()
+    refuse_deliveries(bitbucket, ref)
     push_tag(bitbucket, *hooked, "v9.9.0")
     push_tag(bitbucket, *unhooked[0], "v9.9.1")
     settle(bitbucket)

@@ -161,13 +161,18 @@ def test_a_push_dated_in_another_time_zone_is_taken(
     assert "v9.9.0" in {v["version"] for v in packages_of(ref, browser)["pkg/to-official"]}
 
 
-def _delivery(ref: str, bitbucket: SimulatorServer) -> tuple[str, bytes, str]:
-    """A push to PKG/to-official that failed to arrive: the receiver, its body, its secret."""
+def refuse_deliveries(bitbucket: SimulatorServer, ref: str) -> None:
+    """Bitbucket's deliveries to the reference fail from now on (a delivery fault)."""
     requests.post(
         bitbucket.base_url + "/_sim/webhooks/faults",
         json={"url_prefix": ref, "error": "connection refused"},
         timeout=TIMEOUT,
     ).raise_for_status()
+
+
+def _delivery(ref: str, bitbucket: SimulatorServer) -> tuple[str, bytes, str]:
+    """A push to PKG/to-official that failed to arrive: the receiver, its body, its secret."""
+    refuse_deliveries(bitbucket, ref)
     control = f"{bitbucket.base_url}/_sim/repos/PKG/to-official/tags"
     assert requests.post(control, json={"name": "v9.9.0"}, timeout=TIMEOUT).status_code == 201
     settle(bitbucket)
