@@ -1,8 +1,8 @@
 """``python -m bench [NAME ...] [--strict]``: run the benchmarks and print figures and verdicts.
 
 Without names every benchmark runs, in the order startup, throughput, large, reset,
-oauth2_token, oauth2_login, plugin_cost, soak, git_clone. The exit status is 0 whatever the
-verdicts; with ``--strict`` it is 1 if any goal is missed or could not be measured.
+oauth2_token, oauth2_login, plugin_cost, soak, git_clone, webhooks. The exit status is 0
+whatever the verdicts; with ``--strict`` it is 1 if any goal is missed or could not be measured.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from bench import (
     soak,
     startup,
     throughput,
+    webhooks,
 )
 from bench.common import BenchError, Result, format_result
 
@@ -36,6 +37,7 @@ BENCHMARKS: dict[str, Callable[[], Result]] = {
     plugin_cost.NAME: plugin_cost.run,
     soak.NAME: soak.run,
     git_clone.NAME: git_clone.run,
+    webhooks.NAME: webhooks.run,
 }
 
 

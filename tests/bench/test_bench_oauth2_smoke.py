@@ -65,6 +65,7 @@ def test_both_oauth2_benchmarks_are_registered_after_the_others() -> None:
         "plugin_cost",
         "soak",
         "git_clone",
+        "webhooks",
     ]
 
 

@@ -26,6 +26,8 @@ from bench import (
     soak,
     startup,
     throughput,
+    webhook_receiver,
+    webhooks,
 )
 from bench.__main__ import BENCHMARKS, machine_line, main, summary
 from bench.common import Result
@@ -55,6 +57,7 @@ def test_every_benchmark_is_registered_by_name() -> None:
         plugin_cost.NAME,
         soak.NAME,
         git_clone.NAME,
+        webhooks.NAME,
     ]
 
 
@@ -239,3 +242,19 @@ async def test_baseline_app_health_answers_200(aiohttp_client: ClientFactory) ->
 def test_the_plugin_cost_benchmark_is_registered_with_its_goal() -> None:
     assert BENCHMARKS[plugin_cost.NAME] is plugin_cost.run
     assert plugin_cost.GOAL_SECONDS == 0.050
+
+
+async def test_the_webhook_receiver_answers_204_and_counts(aiohttp_client: ClientFactory) -> None:
+    client = await aiohttp_client(webhook_receiver.create_app())
+    for name in ("0", "1"):
+        response = await client.post(f"/hook/{name}", data=b'{"eventKey":"repo:refs_changed"}')
+        assert response.status == 204
+    assert await (await client.get("/count")).json() == {"received": 2}
+    assert (await client.get("/hook/0")).status == 405
+
+
+def test_the_webhook_benchmark_measures_deliveries_against_the_baseline() -> None:
+    result = webhooks.run(rounds=1)
+    lines = common.format_result(result).splitlines()
+    assert result.status in ("PASS", "MISS"), lines
+    assert any(line.startswith("  ratio simulator/baseline:") for line in lines), lines
