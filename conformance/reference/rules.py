@@ -515,11 +515,17 @@ def composer_password_matches(expected: str, given: str) -> bool:
     return bool(given) and hmac.compare_digest(expected.encode(), given.encode())
 
 
+def declared_name(composer: object) -> str | None:
+    """The ``name`` a ``composer.json`` declares, as written (None when it has none)."""
+    name = composer.get("name") if isinstance(composer, dict) else None
+    return name if isinstance(name, str) and name else None
+
+
 def package_name(composer: object) -> str | None:
     """The package a ``composer.json`` declares (lower case), or None when it declares no
     valid name."""
-    name = composer.get("name") if isinstance(composer, dict) else None
-    if not isinstance(name, str) or not PACKAGE_NAME.match(name.lower()):
+    name = declared_name(composer)
+    if name is None or not PACKAGE_NAME.match(name.lower()):
         return None
     return name.lower()
 

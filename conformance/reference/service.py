@@ -47,7 +47,7 @@ from conformance.reference.models import (
 from conformance.reference.oauth1 import OAuth1Signer, generate_consumer
 from conformance.reference.packages import PackageSync
 from conformance.reference.polling import Poller
-from conformance.reference.rules import RefusalError
+from conformance.reference.rules import RefusalError, declared_name
 from conformance.reference.webhooks import WebhookSetup
 from conformance.sut import (
     Capabilities,
@@ -816,7 +816,7 @@ class Reference:
                     f"Bitbucket answered HTTP {answer.status} for {project}/{slug} composer.json.",
                     502,
                 )
-            return Repository(project, slug, name, True, package_name(answer.json()))
+            return Repository(project, slug, name, True, declared_name(answer.json()))
 
         async with asyncio.TaskGroup() as group:
             tasks = [group.create_task(read(repo.project, repo.slug, repo.name)) for repo in listed]
@@ -910,9 +910,3 @@ def repos_page(start: int, limit: int) -> Call:
 #: Where the next page starts: a rule (:func:`conformance.reference.rules.next_page_start`),
 #: also importable from here.
 next_page_start = default_rules.next_page_start
-
-
-def package_name(composer: Any) -> str | None:
-    """The ``name`` a composer.json declares."""
-    name = composer.get("name") if isinstance(composer, dict) else None
-    return name if isinstance(name, str) and name else None

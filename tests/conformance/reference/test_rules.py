@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from conformance.reference import rules
-from conformance.reference.rules import RefusalError
-from conformance.reference.service import next_page_start, package_name
+from conformance.reference.rules import RefusalError, declared_name
+from conformance.reference.service import next_page_start
 
 
 @pytest.mark.parametrize(
@@ -157,10 +157,11 @@ def test_paging_follows_next_page_start_only(
     assert next_page_start(page, start) == expected
 
 
-def test_package_name_is_the_composer_name() -> None:
-    assert package_name({"name": "acme/lib"}) == "acme/lib"
-    assert package_name({"name": 3}) is None
-    assert package_name([]) is None
+def test_the_declared_name_is_the_composer_name_as_written() -> None:
+    assert declared_name({"name": "Acme/Lib"}) == "Acme/Lib"
+    assert declared_name({"name": ""}) is None
+    assert declared_name({"name": 3}) is None
+    assert declared_name([]) is None
 
 
 # -- OAuth 1 -------------------------------------------------------------------------------------
